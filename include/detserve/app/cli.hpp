@@ -1,0 +1,8 @@
+#pragma once
+
+namespace detserve::app {
+
+// The `detserve` command line; returns the process exit code.
+int run_cli(int argc, char** argv);
+
+}  // namespace detserve::app

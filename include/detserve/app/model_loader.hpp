@@ -1,0 +1,36 @@
+#pragma once
+// Finds, reads and describes a model: OpenVINO IR (ModelSpec from rt_info, else a sidecar) or
+// ONNX (sidecar required), and compiles it on an engine.
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "detserve/detect/model_spec.hpp"
+#include "detserve/engine/engine.hpp"
+#include "detserve/graph/graph.hpp"
+
+namespace detserve::app {
+
+struct Model {
+    std::string name;                 // file stem
+    std::filesystem::path path;
+    std::string format;               // "openvino_ir" or "onnx"
+    std::string spec_source;          // "rt_info" or the sidecar's path
+    detect::ModelSpec spec;
+    int input_width = 0, input_height = 0;
+    std::optional<graph::Graph> graph;  // IR only
+};
+
+// `<model>.json` beside the model, else `config/models/<stem>.json` under the working directory.
+std::optional<std::filesystem::path> sidecar_beside(const std::filesystem::path& model_path);
+std::optional<std::filesystem::path> find_sidecar(const std::filesystem::path& model_path);
+
+Model load_model(const std::filesystem::path& path);
+
+std::unique_ptr<engine::CompiledModel> compile_model(const Model& model, const engine::EngineOptions& options);
+
+// Writes the spec into the graph's rt_info/model_info.
+void store_spec_in_rt_info(const detect::ModelSpec& spec, graph::Graph& graph);
+
+}  // namespace detserve::app

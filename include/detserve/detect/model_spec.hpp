@@ -1,0 +1,52 @@
+#pragma once
+// How to feed a detector and read its outputs. Stored in an IR's rt_info/model_info (OpenVINO's
+// model_info keys where they exist) or in a sidecar JSON with the same keys.
+#include <array>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "detserve/detect/detection.hpp"
+#include "detserve/detect/label_map.hpp"
+#include "detserve/tensor.hpp"
+
+namespace detserve::detect {
+
+struct ModelSpec {
+    std::string model_type;        // decoder family: nanodet, yolov5, yolov8, yolox
+    int input_width = 0;           // 0: take it from the model's input shape
+    int input_height = 0;
+    bool reverse_input_channels = false;  // true: the model wants RGB
+    std::array<float, 3> mean_values{0, 0, 0};
+    std::array<float, 3> scale_values{1, 1, 1};
+    std::string resize_type = "standard";  // "standard" (stretch) or "fit_to_window_letterbox"
+    float pad_value = 114;
+    float confidence_threshold = 0.25f;
+    float iou_threshold = 0.6f;
+    int max_detections = 100;
+    std::vector<int> strides{8, 16, 32};
+    std::string labels_source = "coco80";  // "coco80", "coco91", or a label file path
+    LabelMap labels = LabelMap::coco80();
+};
+
+// Families with a decoder, in the order `detserve info` lists them.
+const std::vector<std::string>& supported_model_types();
+
+// Reads the sidecar/model_info keys; unknown keys and bad values throw std::invalid_argument with
+// the key's name. `base_dir` resolves a relative label file.
+ModelSpec model_spec_from_json(const nlohmann::json& json, const std::string& base_dir = ".");
+nlohmann::json model_spec_to_json(const ModelSpec& spec);
+
+// Flat key -> string form used in rt_info/model_info (lists space-separated; label names with
+// spaces written with '_' as OpenVINO's model API does).
+std::vector<std::pair<std::string, std::string>> model_spec_to_model_info(const ModelSpec& spec);
+ModelSpec model_spec_from_model_info(const std::vector<std::pair<std::string, std::string>>& entries,
+                                     const std::string& base_dir = ".");
+
+// Runs the family's decoder on one image of a batch, then applies the label map.
+std::vector<Detection> decode_detections(const ModelSpec& spec, const NamedTensors& outputs, int batch_index,
+                                         int input_width, int input_height, const InputTransform& transform,
+                                         const DecodeOptions& options);
+
+}  // namespace detserve::detect

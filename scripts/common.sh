@@ -1,0 +1,62 @@
+# shellcheck shell=bash
+# Shared helpers for detserve's scripts. Source it; do not run it.
+#
+# Conventions: progress and errors go to stderr, the one result a script produces (a path, JSON)
+# goes to stdout, so that `dir=$(scripts/fetch-sample-images.sh)` works.
+#
+# Environment (all optional):
+#   BUILD_DIR           build directory            (default: <repo>/build)
+#   DETSERVE_CACHE_DIR  downloads and extractions  (default: $HOME/.cache/detserve)
+
+DETSERVE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+BUILD_DIR="${BUILD_DIR:-$DETSERVE_ROOT/build}"
+case "$BUILD_DIR" in /*) ;; *) BUILD_DIR="$PWD/$BUILD_DIR" ;; esac
+DETSERVE_CACHE_DIR="${DETSERVE_CACHE_DIR:-$HOME/.cache/detserve}"
+# shellcheck disable=SC2034  # used by the scripts that source this file
+DETSERVE_BIN="$BUILD_DIR/detserve"
+# shellcheck disable=SC2034
+DETSERVE_DEFAULT_MODEL="$DETSERVE_ROOT/models/nanodet/nanodet.xml"
+export BUILD_DIR DETSERVE_CACHE_DIR
+
+# Seconds since the top-level script started (inherited by the scripts it calls).
+: "${DETSERVE_T0:=$(date +%s)}"
+export DETSERVE_T0
+
+elapsed() { echo $(( $(date +%s) - DETSERVE_T0 )); }
+
+# `==> name` header with the elapsed seconds, for the steps of run.sh / test.sh.
+step() { printf '==> %s  [%ss]\n' "$*" "$(elapsed)" >&2; }
+
+info() { printf '    %s\n' "$*" >&2; }
+warn() { printf 'warning: %s\n' "$*" >&2; }
+die()  { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+is_root() { [ "$(id -u)" -eq 0 ]; }
+
+# Prints the packages among "$@" that dpkg does not report as installed (one dpkg-query call).
+missing_pkgs() {
+  local installed
+  installed="$(dpkg-query -W -f='${Package} ${Status}\n' "$@" 2>/dev/null \
+               | awk '$NF == "installed" && $(NF-1) == "ok" { print $1 }')" || true
+  local p
+  for p in "$@"; do
+    grep -qxF -- "$p" <<<"$installed" || printf '%s\n' "$p"
+  done
+}
+
+# True when `apt-cache policy PKG` shows an installable candidate.
+apt_has_candidate() {
+  local c
+  c="$(apt-cache policy "$1" 2>/dev/null | sed -n 's/^ *Candidate: *//p')"
+  [ -n "$c" ] && [ "$c" != "(none)" ]
+}
+
+# True when file $1 exists and is newer than every existing file among the rest.
+newer_than_all() {
+  local target="$1" f; shift
+  [ -e "$target" ] || return 1
+  for f in "$@"; do
+    [ -e "$f" ] || continue
+    [ "$target" -nt "$f" ] || return 1
+  done
+}

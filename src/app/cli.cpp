@@ -1,0 +1,252 @@
+#include "detserve/app/cli.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <map>
+
+#include "detserve/app/detector.hpp"
+#include "detserve/detect/detection_json.hpp"
+#include "detserve/engine/opencv_engine.hpp"
+#include "detserve/graph/graph_summary.hpp"
+#include "detserve/graph/ir_writer.hpp"
+#include "detserve/graph/tfjs_importer.hpp"
+#include "detserve/image/image_decoder.hpp"
+
+namespace detserve::app {
+namespace {
+
+constexpr const char* kDefaultModel = "models/nanodet/nanodet.xml";
+constexpr std::int64_t kCliMaxPixels = 100'000'000;
+
+class UsageError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// --key value / --key=value options and positional arguments, checked against what a command takes.
+struct Arguments {
+    std::map<std::string, std::string> options;
+    std::vector<std::string> positional;
+
+    std::string get(const std::string& key, const std::string& fallback = "") const {
+        auto it = options.find(key);
+        return it == options.end() ? fallback : it->second;
+    }
+    bool has(const std::string& key) const { return options.count(key) != 0; }
+};
+
+Arguments parse_arguments(const std::vector<std::string>& args, const std::vector<std::string>& allowed) {
+    Arguments out;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& arg = args[i];
+        if (arg.rfind("--", 0) != 0) {
+            out.positional.push_back(arg);
+            continue;
+        }
+        std::string key = arg.substr(2), value;
+        if (const auto eq = key.find('='); eq != std::string::npos) {
+            value = key.substr(eq + 1);
+            key = key.substr(0, eq);
+        } else {
+            if (i + 1 >= args.size()) throw UsageError("option --" + key + " needs a value");
+            value = args[++i];
+        }
+        if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) throw UsageError("unknown option --" + key);
+        out.options[key] = value;
+    }
+    return out;
+}
+
+double parse_number(const std::string& text, const std::string& option, double min, double max) {
+    try {
+        std::size_t used = 0;
+        const double value = std::stod(text, &used);
+        if (used != text.size()) throw std::invalid_argument(text);
+        if (value < min || value > max)
+            throw UsageError("--" + option + " must be within [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+        return value;
+    } catch (const std::invalid_argument&) {
+        throw UsageError("--" + option + " expects a number, got '" + text + "'");
+    } catch (const std::out_of_range&) {
+        throw UsageError("--" + option + " is out of range: '" + text + "'");
+    }
+}
+
+engine::EngineOptions engine_options(const Arguments& args) {
+    engine::EngineOptions options;
+    const std::string target = args.get("target", "cpu");
+    const auto parsed = engine::target_from_string(target);
+    if (!parsed) throw UsageError("--target must be cpu, opencl or opencl_fp16, got '" + target + "'");
+    options.target = *parsed;
+    return options;
+}
+
+std::vector<std::uint8_t> read_bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error(path + ": cannot open file");
+    return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(in), {});
+}
+
+double median(std::vector<double> values) {
+    std::sort(values.begin(), values.end());
+    const std::size_t n = values.size();
+    return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+int command_detect(const std::vector<std::string>& raw) {
+    const Arguments args = parse_arguments(raw, {"model", "threshold", "target", "repeat", "max-detections"});
+    if (args.positional.empty()) throw UsageError("detect needs at least one image");
+    const std::string model_path = args.get("model", kDefaultModel);
+    if (!args.has("model") && !std::filesystem::exists(model_path))
+        throw std::runtime_error(std::string(kDefaultModel) +
+                                 ": default model not found (run scripts/fetch-default-model.sh, or pass --model PATH)");
+    const int repeat = static_cast<int>(parse_number(args.get("repeat", "0"), "repeat", 0, 100000));
+    Detector detector(load_model(model_path), engine_options(args));
+    auto options = detector.default_options();
+    if (args.has("threshold")) options.score_threshold = static_cast<float>(parse_number(args.get("threshold"), "threshold", 0, 1));
+    if (args.has("max-detections"))
+        options.max_detections = static_cast<int>(parse_number(args.get("max-detections"), "max-detections", 1, 100000));
+
+    nlohmann::ordered_json results = nlohmann::ordered_json::array();
+    int failures = 0;
+    for (const auto& path : args.positional) {
+        try {
+            const auto start = std::chrono::steady_clock::now();
+            const auto bytes = read_bytes(path);
+            cv::Mat image;
+            try {
+                image = image::decode_image(bytes, kCliMaxPixels);
+            } catch (const image::ImageError& e) {
+                throw std::runtime_error(path + ": " + e.what());
+            }
+            const double decode_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+            auto result = detector.detect({image}, options).at(0);
+            result.timing_ms["decode"] = decode_ms;
+            result.timing_ms["total"] = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+            nlohmann::ordered_json answer{{"model", detector.model().name},
+                                  {"image", {{"file", path}, {"width", result.width}, {"height", result.height}}},
+                                  {"detections", detect::detections_to_json(result.detections)},
+                                  {"timing_ms", result.timing_ms},
+                                  {"batch_size", result.batch_size}};
+            if (repeat > 0) {
+                std::vector<detect::InputTransform> transforms;
+                const Tensor input = detector.make_batch({image}, transforms);
+                std::vector<double> times;
+                for (int i = 0; i < repeat; ++i) {
+                    const auto t0 = std::chrono::steady_clock::now();
+                    detector.engine().infer(input);
+                    times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+                }
+                answer["forward_median_ms"] = median(times);
+                std::cerr << path << ": forward median " << median(times) << " ms over " << repeat << " runs ("
+                          << detector.engine().engine_name() << "/" << engine::to_string(detector.engine().target()) << ")\n";
+            }
+            results.push_back(std::move(answer));
+        } catch (const std::exception& e) {
+            std::cerr << "detserve detect: " << e.what() << "\n";
+            ++failures;
+        }
+    }
+    if (results.size() == 1) std::cout << results[0].dump(2) << "\n";
+    else if (!results.empty()) std::cout << nlohmann::ordered_json{{"results", results}}.dump(2) << "\n";
+    return failures ? 1 : 0;
+}
+
+int command_convert(const std::vector<std::string>& raw) {
+    const Arguments args = parse_arguments(raw, {"tfjs", "spec", "out"});
+    if (!args.has("tfjs") || !args.has("out")) throw UsageError("convert needs --tfjs MODEL.json and --out MODEL.xml");
+    const auto start = std::chrono::steady_clock::now();
+    std::cerr << "reading " << args.get("tfjs") << "\n";
+    graph::Graph graph = graph::import_tfjs_graph_model(args.get("tfjs"));
+    const std::filesystem::path out = args.get("out");
+    graph.name = out.stem().string();
+    if (args.has("spec")) {
+        const std::filesystem::path spec_path = args.get("spec");
+        std::ifstream in(spec_path);
+        if (!in) throw std::runtime_error(spec_path.string() + ": cannot open model spec");
+        try {
+            store_spec_in_rt_info(detect::model_spec_from_json(nlohmann::json::parse(in), spec_path.parent_path().string()), graph);
+        } catch (const std::exception& e) {
+            throw std::runtime_error(spec_path.string() + ": " + e.what());
+        }
+    }
+    graph.rt_info.set("conversion_parameters/framework", "tfjs");
+    graph.rt_info.set("conversion_parameters/input_model", std::filesystem::path(args.get("tfjs")).filename().string());
+    graph.rt_info.set("conversion_parameters/converter", "detserve");
+    graph::write_ir(graph, out);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    auto bin = out;
+    bin.replace_extension(".bin");
+    std::cerr << "wrote " << out.string() << " and " << bin.string() << " (" << graph.nodes().size() << " layers) in "
+              << seconds << " s\n";
+    return 0;
+}
+
+int command_info(const std::vector<std::string>& raw) {
+    const Arguments args = parse_arguments(raw, {"model"});
+    const std::string path = args.get("model", args.positional.empty() ? kDefaultModel : args.positional[0]);
+    const Model model = load_model(path);
+    std::cout << "model: " << model.name << " (" << model.format << ", " << model.path.string() << ")\n";
+    if (model.graph) std::cout << graph::describe_graph(*model.graph);
+    std::cout << "input size: " << model.input_width << "x" << model.input_height << "\n";
+    std::cout << "model spec (from " << model.spec_source << "):\n" << detect::model_spec_to_json(model.spec).dump(2) << "\n";
+    return 0;
+}
+
+void print_usage(std::ostream& out) {
+    out << "usage: detserve <command> [options]\n\n"
+           "commands:\n"
+           "  detect IMAGE... [--model PATH] [--threshold T] [--max-detections N] [--target cpu|opencl|opencl_fp16]\n"
+           "                  [--repeat N]      print detections as JSON (default model: "
+        << kDefaultModel
+        << ")\n"
+           "  info [--model PATH]               describe a model: inputs, outputs, ops, model spec\n"
+           "  convert --tfjs MODEL.json --out MODEL.xml [--spec SPEC.json]\n"
+           "                                    convert a TFJS graph model to OpenVINO IR\n"
+           "  help                              this text\n";
+}
+
+using Command = int (*)(const std::vector<std::string>&);
+
+const std::map<std::string, Command>& commands() {
+    static const std::map<std::string, Command> table{
+        {"detect", command_detect},
+        {"convert", command_convert},
+        {"info", command_info},
+    };
+    return table;
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+    if (argc < 2) {
+        print_usage(std::cerr);
+        return 2;
+    }
+    const std::string name = argv[1];
+    if (name == "help" || name == "--help" || name == "-h") {
+        print_usage(std::cout);
+        return 0;
+    }
+    const auto& table = commands();
+    auto it = table.find(name);
+    if (it == table.end()) {
+        std::cerr << "detserve: unknown command '" << name << "'\n";
+        print_usage(std::cerr);
+        return 2;
+    }
+    try {
+        return it->second(std::vector<std::string>(argv + 2, argv + argc));
+    } catch (const UsageError& e) {
+        std::cerr << "detserve " << name << ": " << e.what() << " (see 'detserve help')\n";
+        return 2;
+    } catch (const std::exception& e) {
+        std::cerr << "detserve " << name << ": " << e.what() << "\n";
+        return 1;
+    }
+}
+
+}  // namespace detserve::app

@@ -1,0 +1,120 @@
+#include "detserve/app/model_loader.hpp"
+
+#include <fstream>
+
+#include "detserve/engine/opencv_engine.hpp"
+#include "detserve/graph/ir_reader.hpp"
+
+namespace detserve::app {
+namespace {
+
+constexpr const char* kModelInfo = "model_info";
+
+detect::ModelSpec read_sidecar(const std::filesystem::path& path) {
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error(path.string() + ": cannot open model spec");
+    try {
+        const auto json = nlohmann::json::parse(in);
+        return detect::model_spec_from_json(json, path.parent_path().string());
+    } catch (const nlohmann::json::exception& e) {
+        throw std::runtime_error(path.string() + ": not valid JSON: " + e.what());
+    } catch (const std::invalid_argument& e) {
+        throw std::runtime_error(path.string() + ": " + e.what());
+    }
+}
+
+std::optional<detect::ModelSpec> spec_from_rt_info(const graph::Graph& graph, const std::filesystem::path& path) {
+    const graph::RtInfo* info = graph.rt_info.child(kModelInfo);
+    if (!info || !info->child("model_type")) return std::nullopt;
+    std::vector<std::pair<std::string, std::string>> entries;
+    for (const auto& [key, node] : info->children) entries.emplace_back(key, node.value);
+    try {
+        return detect::model_spec_from_model_info(entries, path.parent_path().string());
+    } catch (const std::invalid_argument& e) {
+        throw std::runtime_error(path.string() + ": rt_info/model_info: " + e.what());
+    }
+}
+
+}  // namespace
+
+std::optional<std::filesystem::path> sidecar_beside(const std::filesystem::path& model_path) {
+    auto beside = model_path;
+    beside.replace_extension(".json");
+    if (std::filesystem::exists(beside)) return beside;
+    return std::nullopt;
+}
+
+std::optional<std::filesystem::path> find_sidecar(const std::filesystem::path& model_path) {
+    if (auto beside = sidecar_beside(model_path)) return beside;
+    const auto shared = std::filesystem::path("config") / "models" / (model_path.stem().string() + ".json");
+    if (std::filesystem::exists(shared)) return shared;
+    return std::nullopt;
+}
+
+Model load_model(const std::filesystem::path& path) {
+    if (!std::filesystem::exists(path)) throw std::runtime_error(path.string() + ": model file not found");
+    Model model;
+    model.path = path;
+    model.name = path.stem().string();
+    const auto extension = path.extension().string();
+    const auto sidecar = find_sidecar(path);
+    if (extension == ".xml") {
+        model.format = "openvino_ir";
+        model.graph = graph::read_ir(path);
+        auto spec = spec_from_rt_info(*model.graph, path);
+        // A sidecar beside the model overrides what the IR carries (it is how a user adjusts a model
+        // they did not convert); config/models/ only fills in for an IR that carries nothing.
+        const auto beside = sidecar_beside(path);
+        if (beside) {
+            model.spec = read_sidecar(*beside);
+            model.spec_source = beside->string();
+        } else if (spec) {
+            model.spec = *spec;
+            model.spec_source = "rt_info";
+        } else if (sidecar) {
+            model.spec = read_sidecar(*sidecar);
+            model.spec_source = sidecar->string();
+        } else {
+            throw std::runtime_error(path.string() + ": no ModelSpec: the IR has no rt_info/model_info/model_type and there is no "
+                                     "sidecar " + path.stem().string() + ".json beside it or in config/models/");
+        }
+        const auto parameters = model.graph->parameters();
+        if (parameters.size() != 1) throw std::runtime_error(path.string() + ": a detector must have exactly one input");
+        const auto& shape = parameters[0]->outputs[0].shape;
+        if (shape.size() != 4 || shape[1] != 3)
+            throw std::runtime_error(path.string() + ": input '" + parameters[0]->name + "' has shape " +
+                                     graph::shape_to_string(shape) + ", expected [N,3,H,W]");
+        model.input_height = static_cast<int>(shape[2]);
+        model.input_width = static_cast<int>(shape[3]);
+    } else if (extension == ".onnx") {
+        model.format = "onnx";
+        if (!sidecar)
+            throw std::runtime_error(path.string() + ": an ONNX model needs a sidecar " + path.stem().string() +
+                                     ".json (beside it or in config/models/) with model_type and input_size");
+        model.spec = read_sidecar(*sidecar);
+        model.spec_source = sidecar->string();
+        if (model.spec.input_width <= 0)
+            throw std::runtime_error(sidecar->string() + ": key 'input_size' is required for an ONNX model");
+    } else {
+        throw std::runtime_error(path.string() + ": unknown model format (expected .xml OpenVINO IR or .onnx)");
+    }
+    if (model.spec.input_width > 0) {
+        model.input_width = model.spec.input_width;
+        model.input_height = model.spec.input_height;
+    }
+    if (model.input_width <= 0 || model.input_height <= 0)
+        throw std::runtime_error(path.string() + ": the input size is dynamic; set input_size in the model spec");
+    return model;
+}
+
+std::unique_ptr<engine::CompiledModel> compile_model(const Model& model, const engine::EngineOptions& options) {
+    if (model.graph) return engine::compile_opencv(*model.graph, options);
+    return engine::compile_opencv_onnx(model.path, options);
+}
+
+void store_spec_in_rt_info(const detect::ModelSpec& spec, graph::Graph& graph) {
+    for (const auto& [key, value] : detect::model_spec_to_model_info(spec))
+        graph.rt_info.set(std::string(kModelInfo) + "/" + key, value);
+}
+
+}  // namespace detserve::app
