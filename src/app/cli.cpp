@@ -95,8 +95,18 @@ double median(std::vector<double> values) {
     return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
+// The exact tensor the engine sees (raw little-endian float32, NCHW): for comparing runtimes.
+void write_input_tensor(const Detector& detector, const cv::Mat& image, const std::string& path) {
+    std::vector<detect::InputTransform> transforms;
+    const Tensor input = detector.make_batch({image}, transforms);
+    std::ofstream out(path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(input.data.data()), static_cast<std::streamsize>(input.data.size() * sizeof(float)));
+    if (!out) throw std::runtime_error(path + ": cannot write the input tensor");
+    std::cerr << "wrote input tensor " << path << " shape [1,3," << input.shape[2] << "," << input.shape[3] << "]\n";
+}
+
 int command_detect(const std::vector<std::string>& raw) {
-    const Arguments args = parse_arguments(raw, {"model", "threshold", "target", "repeat", "max-detections"});
+    const Arguments args = parse_arguments(raw, {"model", "threshold", "target", "repeat", "max-detections", "dump-input"});
     if (args.positional.empty()) throw UsageError("detect needs at least one image");
     const std::string model_path = args.get("model", kDefaultModel);
     if (!args.has("model") && !std::filesystem::exists(model_path))
@@ -130,6 +140,7 @@ int command_detect(const std::vector<std::string>& raw) {
                                   {"detections", detect::detections_to_json(result.detections)},
                                   {"timing_ms", result.timing_ms},
                                   {"batch_size", result.batch_size}};
+            if (args.has("dump-input")) write_input_tensor(detector, image, args.get("dump-input"));
             if (repeat > 0) {
                 std::vector<detect::InputTransform> transforms;
                 const Tensor input = detector.make_batch({image}, transforms);
@@ -199,7 +210,8 @@ void print_usage(std::ostream& out) {
     out << "usage: detserve <command> [options]\n\n"
            "commands:\n"
            "  detect IMAGE... [--model PATH] [--threshold T] [--max-detections N] [--target cpu|opencl|opencl_fp16]\n"
-           "                  [--repeat N]      print detections as JSON (default model: "
+           "                  [--repeat N] [--dump-input FILE.f32]\n"
+           "                                    print detections as JSON (default model: "
         << kDefaultModel
         << ")\n"
            "  info [--model PATH]               describe a model: inputs, outputs, ops, model spec\n"
