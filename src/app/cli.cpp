@@ -198,11 +198,14 @@ int command_convert(const std::vector<std::string>& raw) {
 int command_info(const std::vector<std::string>& raw) {
     const Arguments args = parse_arguments(raw, {"model"});
     const std::string path = args.get("model", args.positional.empty() ? kDefaultModel : args.positional[0]);
-    const Model model = load_model(path);
-    std::cout << "model: " << model.name << " (" << model.format << ", " << model.path.string() << ")\n";
+    const Model model = load_model(path, SpecPolicy::optional);
+    std::cout << "file: " << model.path.string() << " (" << model.format << ")\n";
     if (model.graph) std::cout << graph::describe_graph(*model.graph);
     std::cout << "input size: " << model.input_width << "x" << model.input_height << "\n";
-    std::cout << "model spec (from " << model.spec_source << "):\n" << detect::model_spec_to_json(model.spec).dump(2) << "\n";
+    if (model.spec_source.empty())
+        std::cout << "model spec: none (add a sidecar " << model.name << ".json beside the model; see docs/models.md)\n";
+    else
+        std::cout << "model spec (from " << model.spec_source << "):\n" << detect::model_spec_to_json(model.spec).dump(2) << "\n";
     return 0;
 }
 

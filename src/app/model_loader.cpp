@@ -51,7 +51,7 @@ std::optional<std::filesystem::path> find_sidecar(const std::filesystem::path& m
     return std::nullopt;
 }
 
-Model load_model(const std::filesystem::path& path) {
+Model load_model(const std::filesystem::path& path, SpecPolicy policy) {
     if (!std::filesystem::exists(path)) throw std::runtime_error(path.string() + ": model file not found");
     Model model;
     model.path = path;
@@ -74,6 +74,8 @@ Model load_model(const std::filesystem::path& path) {
         } else if (sidecar) {
             model.spec = read_sidecar(*sidecar);
             model.spec_source = sidecar->string();
+        } else if (policy == SpecPolicy::optional) {
+            model.spec_source = "";
         } else {
             throw std::runtime_error(path.string() + ": no ModelSpec: the IR has no rt_info/model_info/model_type and there is no "
                                      "sidecar " + path.stem().string() + ".json beside it or in config/models/");

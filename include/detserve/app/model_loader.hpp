@@ -16,7 +16,7 @@ struct Model {
     std::string name;                 // file stem
     std::filesystem::path path;
     std::string format;               // "openvino_ir" or "onnx"
-    std::string spec_source;          // "rt_info" or the sidecar's path
+    std::string spec_source;          // "rt_info", the sidecar's path, or empty (no spec)
     detect::ModelSpec spec;
     int input_width = 0, input_height = 0;
     std::optional<graph::Graph> graph;  // IR only
@@ -26,7 +26,11 @@ struct Model {
 std::optional<std::filesystem::path> sidecar_beside(const std::filesystem::path& model_path);
 std::optional<std::filesystem::path> find_sidecar(const std::filesystem::path& model_path);
 
-Model load_model(const std::filesystem::path& path);
+enum class SpecPolicy { required, optional };
+
+// With SpecPolicy::optional an IR without any ModelSpec still loads (spec_source stays empty):
+// enough to describe it, not to run it.
+Model load_model(const std::filesystem::path& path, SpecPolicy policy = SpecPolicy::required);
 
 std::unique_ptr<engine::CompiledModel> compile_model(const Model& model, const engine::EngineOptions& options);
 
