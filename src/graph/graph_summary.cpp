@@ -36,7 +36,7 @@ std::string describe_graph(const Graph& graph) {
 
     out += "inputs:";
     for (const Node* parameter : graph.parameters())
-        if (!parameter->outputs.empty()) out += " " + port_text(parameter->name, parameter->outputs[0]);
+        if (!parameter->outputs.empty()) out.append(" ").append(port_text(parameter->name, parameter->outputs[0]));
     out += "\n";
 
     // A Result's own name is a sink name ("output0/sink_port_0"); users know the tensor name.
@@ -50,7 +50,7 @@ std::string describe_graph(const Graph& graph) {
             const std::string tensor = first_name(producer->outputs[static_cast<std::size_t>(input.source.port)].names);
             if (!tensor.empty()) name = tensor;
         }
-        out += " " + port_text(name, input.port);
+        out.append(" ").append(port_text(name, input.port));
     }
     out += "\n";
 
