@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <sstream>
 
 #include "detserve/app/detector.hpp"
 #include "detserve/detect/detection_json.hpp"
@@ -46,14 +47,17 @@ Arguments parse_arguments(const std::vector<std::string>& args, const std::vecto
             continue;
         }
         std::string key = arg.substr(2), value;
-        if (const auto eq = key.find('='); eq != std::string::npos) {
+        const auto eq = key.find('=');
+        if (eq != std::string::npos) {
             value = key.substr(eq + 1);
             key = key.substr(0, eq);
-        } else {
+        }
+        // An unknown option is reported as unknown, whether or not a value follows it.
+        if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) throw UsageError("unknown option --" + key);
+        if (eq == std::string::npos) {
             if (i + 1 >= args.size()) throw UsageError("option --" + key + " needs a value");
             value = args[++i];
         }
-        if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) throw UsageError("unknown option --" + key);
         out.options[key] = value;
     }
     return out;
@@ -64,8 +68,12 @@ double parse_number(const std::string& text, const std::string& option, double m
         std::size_t used = 0;
         const double value = std::stod(text, &used);
         if (used != text.size()) throw std::invalid_argument(text);
-        if (value < min || value > max)
-            throw UsageError("--" + option + " must be within [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+        // Written so that NaN, which compares false with everything, is refused too.
+        if (!(value >= min && value <= max)) {
+            std::ostringstream message;
+            message << "--" << option << " must be within [" << min << ", " << max << "], got '" << text << "'";
+            throw UsageError(message.str());
+        }
         return value;
     } catch (const std::invalid_argument&) {
         throw UsageError("--" + option + " expects a number, got '" + text + "'");
@@ -84,6 +92,7 @@ engine::EngineOptions engine_options(const Arguments& args) {
 }
 
 std::vector<std::uint8_t> read_bytes(const std::string& path) {
+    if (std::filesystem::is_directory(path)) throw std::runtime_error(path + ": is a directory, not an image file");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw std::runtime_error(path + ": cannot open file");
     return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(in), {});
