@@ -722,9 +722,17 @@ std::vector<std::uint8_t> read_file(const std::filesystem::path& path) {
 
 Graph import_tfjs_graph_model(const nlohmann::json& model, const std::vector<std::uint8_t>& weights,
                               const std::string& source_name) {
-    if (!model.is_object() || !model.contains("modelTopology") || !model.contains("weightsManifest"))
-        throw ModelError(source_name + ": not a TFJS graph model (no modelTopology/weightsManifest)");
-    Graph graph = Importer(model, weights, source_name).run();
+    // A layers-model (Keras) has modelTopology and weightsManifest too, but no node list.
+    if (!model.is_object() || !model.contains("modelTopology") || !model.contains("weightsManifest") ||
+        !model["modelTopology"].is_object() || !model["modelTopology"].contains("node") ||
+        !model["modelTopology"]["node"].is_array())
+        throw ModelError(source_name + ": not a TFJS graph model (no modelTopology.node/weightsManifest)");
+    Graph graph;
+    try {
+        graph = Importer(model, weights, source_name).run();
+    } catch (const json::exception& e) {
+        throw ModelError(source_name + ": malformed TFJS graph model: " + e.what());
+    }
     optimize(graph);
     return graph;
 }

@@ -132,6 +132,8 @@ bool sink_through_binary(Graph& graph, const Node& node) {
         if (!t || (!constant && !other_t)) continue;
         const Perm perm = *transpose_perm(graph, *t);
         const std::size_t rank = perm.size();
+        // Copied now: add_const below may grow the node list and leave `t` dangling.
+        const Source x = t->inputs[0].source;
         Source other;
         if (constant) {
             const Shape& cshape = constant->outputs[0].shape;
@@ -145,7 +147,7 @@ bool sink_through_binary(Graph& graph, const Node& node) {
             other = other_t->inputs[0].source;
         }
         std::vector<Source> inputs(2);
-        inputs[side] = t->inputs[0].source;
+        inputs[side] = x;
         inputs[1 - side] = other;
         const Shape x_shape = graph.port_of(inputs[side]).shape;
         const Shape o_shape = graph.port_of(inputs[1 - side]).shape;
