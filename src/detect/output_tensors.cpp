@@ -48,4 +48,16 @@ const float* batch_data(const Tensor& tensor, int batch_index, std::string_view 
     return tensor.data.data() + static_cast<std::size_t>(batch_index) * per_image;
 }
 
+const Tensor& find_objectness_rows(const NamedTensors& outputs, int num_classes, std::string_view family) {
+    const Tensor* output = find_output(outputs, [&](const Tensor& t) {
+        if (t.shape.size() != 3) return false;
+        return num_classes > 0 ? t.dim(2) == kBoxAndObjectness + num_classes : t.dim(2) > kBoxAndObjectness;
+    });
+    if (!output)
+        throw std::runtime_error(std::string(family) + ": no output of shape [B,N," +
+                                 (num_classes > 0 ? std::to_string(kBoxAndObjectness + num_classes) : "5+C") +
+                                 "]; outputs: " + describe_outputs(outputs));
+    return *output;
+}
+
 }  // namespace detserve::detect

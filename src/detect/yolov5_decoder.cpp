@@ -12,25 +12,12 @@
 
 namespace detserve::detect {
 
-namespace {
-constexpr int kBoxAndObjectness = 5;  // cx, cy, w, h, objectness
-}
-
 std::vector<Detection> decode_yolov5(const NamedTensors& outputs, int batch_index,
                                      [[maybe_unused]] int input_width,
                                      [[maybe_unused]] int input_height, int num_classes,
                                      const InputTransform& transform, const DecodeOptions& options,
                                      bool multi_label) {
-    const Tensor* output = find_output(outputs, [&](const Tensor& t) {
-        if (t.shape.size() != 3) return false;
-        return num_classes > 0 ? t.dim(2) == kBoxAndObjectness + num_classes
-                               : t.dim(2) > kBoxAndObjectness;
-    });
-    if (!output)
-        throw std::runtime_error(
-            "yolov5: no output of shape [B,N," +
-            (num_classes > 0 ? std::to_string(kBoxAndObjectness + num_classes) : "5+C") +
-            "]; outputs: " + describe_outputs(outputs));
+    const Tensor* output = &find_objectness_rows(outputs, num_classes, "yolov5");
 
     const int row_size = static_cast<int>(output->dim(2));
     const int classes = row_size - kBoxAndObjectness;

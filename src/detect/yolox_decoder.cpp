@@ -15,7 +15,6 @@ namespace detserve::detect {
 
 namespace {
 
-constexpr int kBoxAndObjectness = 5;  // x, y, w, h, objectness
 
 // Grid position and stride of every row, in the order the head concatenates them.
 struct Anchor {
@@ -43,16 +42,7 @@ std::vector<Detection> decode_yolox(const NamedTensors& outputs, int batch_index
                                     int input_height, int num_classes,
                                     const InputTransform& transform, const DecodeOptions& options,
                                     const YoloxFormat& format) {
-    const Tensor* output = find_output(outputs, [&](const Tensor& t) {
-        if (t.shape.size() != 3) return false;
-        return num_classes > 0 ? t.dim(2) == kBoxAndObjectness + num_classes
-                               : t.dim(2) > kBoxAndObjectness;
-    });
-    if (!output)
-        throw std::runtime_error(
-            "yolox: no output of shape [B,N," +
-            (num_classes > 0 ? std::to_string(kBoxAndObjectness + num_classes) : "5+C") +
-            "]; outputs: " + describe_outputs(outputs));
+    const Tensor* output = &find_objectness_rows(outputs, num_classes, "yolox");
 
     const int row_size = static_cast<int>(output->dim(2));
     const int classes = row_size - kBoxAndObjectness;

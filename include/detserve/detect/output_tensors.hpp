@@ -20,4 +20,11 @@ const Tensor* find_output(const NamedTensors& outputs,
 // when the index is out of range or the tensor holds fewer floats than its shape says.
 const float* batch_data(const Tensor& tensor, int batch_index, std::string_view what);
 
+// Rows of box + objectness + class scores ([B, N, 5+C]), as YOLOv5 and YOLOX heads emit them.
+constexpr int kBoxAndObjectness = 5;  // x, y, w, h, objectness
+
+// The [B, N, 5+C] output (C = num_classes, or any C when num_classes <= 0); throws
+// std::runtime_error naming `family` and the outputs present when there is none.
+const Tensor& find_objectness_rows(const NamedTensors& outputs, int num_classes, std::string_view family);
+
 }  // namespace detserve::detect
