@@ -15,7 +15,6 @@ namespace detserve::detect {
 
 namespace {
 
-
 // Grid position and stride of every row, in the order the head concatenates them.
 struct Anchor {
     float col, row, stride;
