@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, fetches the default model and the sample photos, then runs
-# detserve. Until the HTTP server exists it runs `detserve detect` on darknet's dog.jpg and prints
-# the JSON; extra arguments are passed to detserve (e.g. scripts/run.sh --target opencl).
+# Installs what is missing, builds, fetches the default model and the sample photos, then serves
+# the default model on http://0.0.0.0:8080 (`detserve serve`). Extra arguments go to `serve`
+# (e.g. scripts/run.sh --port 9000 --streams 1; every setting: docs/configuration.md).
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -19,10 +19,8 @@ bash scripts/fetch-default-model.sh >/dev/null
 step "fetch-sample-images"
 samples="$(bash scripts/fetch-sample-images.sh)"
 
-# ==== the service ================================================================================
-# When `detserve serve` exists, replace the two commands below with:
-#   step "serve"
-#   exec "$DETSERVE_BIN" serve "$@"
-step "detect $samples/dog.jpg (the HTTP service comes next)"
-exec "$DETSERVE_BIN" detect "$samples/dog.jpg" "$@"
-# =================================================================================================
+step "serve (Ctrl-C to stop)"
+port="${DETSERVE_PORT:-8080}"
+info "try:  curl -F image=@$samples/dog.jpg http://localhost:$port/v1/detect"
+info "      curl http://localhost:$port/metrics"
+exec "$DETSERVE_BIN" serve "$@"

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "detserve/app/detector.hpp"
+#include "detserve/app/serve_command.hpp"
 #include "detserve/detect/detection_json.hpp"
 #include "detserve/engine/opencv_engine.hpp"
 #include "detserve/graph/graph_summary.hpp"
@@ -221,6 +222,9 @@ int command_info(const std::vector<std::string>& raw) {
 void print_usage(std::ostream& out) {
     out << "usage: detserve <command> [options]\n\n"
            "commands:\n"
+           "  serve [--config FILE] [--KEY VALUE]...\n"
+           "                                    run the HTTP service (every setting: detserve serve --help,\n"
+           "                                    docs/configuration.md)\n"
            "  detect IMAGE... [--model PATH] [--threshold T] [--max-detections N] [--target cpu|opencl|opencl_fp16]\n"
            "                  [--repeat N] [--dump-input FILE.f32]\n"
            "                                    print detections as JSON (default model: "
@@ -239,6 +243,7 @@ const std::map<std::string, Command>& commands() {
         {"detect", command_detect},
         {"convert", command_convert},
         {"info", command_info},
+        {"serve", command_serve},
     };
     return table;
 }

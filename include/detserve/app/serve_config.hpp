@@ -1,0 +1,85 @@
+#pragma once
+// The settings of `detserve serve`, and where they come from. Lowest precedence first:
+//   compiled-in defaults (mirrored in config/default.json)
+//   <- the config file (--config FILE, else $DETSERVE_CONFIG)
+//   <- DETSERVE_<KEY> environment variables
+//   <- --key flags.
+// One table of settings in serve_config.cpp drives all of them, to_json(), the --help text and
+// the table in docs/configuration.md.
+#include <cstdint>
+#include <cstdlib>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace detserve::app {
+
+struct ServeConfig {
+    // HTTP
+    std::string host = "0.0.0.0";
+    int port = 8080;              // 0 = an ephemeral port (tests use it)
+    int http_threads = 128;       // cpp-httplib workers; a keep-alive connection holds one while open
+    int keep_alive_max_count = 100;  // requests per keep-alive connection (cpp-httplib's default is 5)
+    int keep_alive_timeout_s = 5;
+    // Model and engine
+    std::string model = "models/nanodet/nanodet.xml";  // relative to the working directory
+    std::string engine = "opencv";
+    std::string target = "cpu";  // a name engine::target_from_string accepts
+    int streams = 2;             // engine streams, each owns a compiled model
+    int threads = 1;             // OpenCV threads per forward (process-wide in OpenCV)
+    // Batching
+    int max_batch = 4;
+    int max_delay_us = 20000;  // a batch closes this long after its first request
+    // Decoding; unset = the model's ModelSpec default
+    std::optional<double> threshold;
+    std::optional<double> iou_threshold;
+    std::optional<int> max_detections;
+    // Limits
+    int max_in_flight = 256;          // admitted images not yet answered; beyond -> 503 + Retry-After
+    int request_timeout_ms = 60000;   // per-request deadline -> 504
+    std::int64_t max_body_bytes = 32 * 1024 * 1024;  // -> 413
+    std::int64_t max_pixels = 40'000'000;  // width*height from the image header -> 413 before decoding
+    int max_images_per_request = 16;  // multipart image fields per request
+    int shutdown_timeout_ms = 10000;  // SIGTERM: bounded wait for in-flight requests
+    bool access_log = false;          // one line per request on stderr
+};
+
+// A bad setting: the message names its source and key, e.g.
+//   "my.json: $.max_batch: expected an integer in [1, 64], got \"x\""
+//   "--port: expected an integer in [0, 65535], got '70000'"
+//   "DETSERVE_TARGET: unknown target 'gpu' (cpu, opencl, opencl_fp16)"
+class ConfigError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Thrown by load_serve_config() when the arguments hold --help or -h (whatever else they hold):
+// the caller prints serve_usage() to stdout and exits 0.
+class HelpRequested : public std::exception {
+public:
+    const char* what() const noexcept override { return "help requested (print serve_usage())"; }
+};
+
+// `args` are the arguments after `serve`: --key value, --key=value, --max-batch or --max_batch,
+// --config FILE. `getenv` is injectable for tests. Throws ConfigError or HelpRequested.
+ServeConfig load_serve_config(const std::vector<std::string>& args,
+                              const std::function<const char*(const char*)>& getenv = [](const char* name) {
+                                  return std::getenv(name);
+                              });
+
+// Every key in table order; null for an unset optional. config/default.json is
+// to_json(ServeConfig{}).dump(2) plus a newline.
+nlohmann::ordered_json to_json(const ServeConfig& config);
+
+// The text of `detserve serve --help`.
+std::string serve_usage();
+
+// The Markdown table of every setting (key, type, default, flag, env, meaning) that
+// docs/configuration.md holds verbatim; a unit test keeps the two equal.
+std::string serve_settings_markdown();
+
+}  // namespace detserve::app

@@ -1,0 +1,71 @@
+#pragma once
+// The HTTP front of the service (cpp-httplib): routes, limits, admission, metrics, health.
+// It submits images to a pipeline and waits on their futures; it knows nothing of TBB or engines.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "detserve/detect/detection.hpp"
+#include "detserve/detect/label_map.hpp"
+#include "detserve/pipeline/pipeline.hpp"
+
+namespace detserve::server {
+
+class MetricsRegistry;
+class ServiceMetrics;
+
+struct ServerOptions {
+    std::string host = "0.0.0.0";
+    int port = 8080;  // 0: an ephemeral port, see HttpServer::bind()
+    int http_threads = 128;
+    int keep_alive_max_count = 100;
+    int keep_alive_timeout_s = 5;
+    std::int64_t max_body_bytes = 32 * 1024 * 1024;
+    int max_in_flight = 256;  // images admitted and not yet answered
+    std::chrono::milliseconds request_timeout{60000};
+    int max_images_per_request = 16;
+    bool access_log = false;
+};
+
+// What GET /v1/models reports and what the routes need to know about the served model.
+struct ServedModel {
+    std::string name, path, format, family, engine, target, precision, spec_source;
+    std::vector<std::int64_t> input_shape;  // NCHW, -1 for a dynamic batch
+    bool dynamic_batch = false;
+    int streams = 1, max_batch = 1;
+    detect::LabelMap labels;
+    detect::DecodeOptions defaults;  // the model's thresholds, after config overrides
+};
+
+class HttpServer {
+public:
+    // GET /metrics renders `registry`; `metrics` must be registered on it. Both outlive the server.
+    HttpServer(ServerOptions options, MetricsRegistry& registry, ServiceMetrics& metrics);
+    ~HttpServer();
+    HttpServer(const HttpServer&) = delete;
+    HttpServer& operator=(const HttpServer&) = delete;
+
+    // Binds the listening socket; returns the port (the chosen one when options.port is 0).
+    // Throws std::runtime_error naming host:port when the address is taken or invalid.
+    int bind();
+    // Accepts connections until stop(); in-flight requests finish before it returns.
+    void serve();
+    // Stops accepting; safe from any thread (a signal watcher).
+    void stop();
+
+    // The model is compiled and warmed up: /readyz answers 200 and /v1/detect takes images.
+    // `pipeline` must outlive serve().
+    void set_model(pipeline::Pipeline& pipeline, ServedModel model);
+    // Start-up failed (model did not load): /readyz explains why instead of "loading".
+    void set_load_error(const std::string& message);
+    // Shutting down: /readyz answers 503 so that load balancers stop sending.
+    void set_draining();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace detserve::server

@@ -1,0 +1,74 @@
+#pragma once
+// detserve's own metrics, registered once on a MetricsRegistry:
+//
+//   detserve_http_requests_total{route,code}              counter
+//   detserve_http_request_duration_seconds{route}         histogram, 1 ms … 65 s
+//   detserve_stage_duration_seconds{stage}                histogram, 0.1 ms … 52 s
+//   detserve_batch_size                                   histogram, buckets 1, 2, …, max_batch
+//   detserve_inference_count_total                        counter, images inferred
+//   detserve_inference_exec_count_total                   counter, engine forwards
+//   detserve_queue_depth, detserve_requests_in_flight     gauges
+//   detserve_rejected_requests_total{reason}              counter
+//   detserve_model_info{model,format,engine,target,family,precision,input}   gauge, 1
+//   detserve_ready                                        gauge, 0 or 1
+//   detserve_build_info{version}                          gauge, 1
+//
+// The two inference counters mirror Triton's nv_inference_count and nv_inference_exec_count.
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "detserve/pipeline/request.hpp"
+#include "detserve/server/metrics.hpp"
+
+namespace detserve::server {
+
+// The six stage durations in milliseconds, as the pipeline reports them per image.
+using StageTimesMs = pipeline::StageTimings;
+
+// What detserve_model_info's labels say about a loaded model.
+struct ModelInfo {
+    std::string model;      // "nanodet"
+    std::string format;     // "openvino_ir", "onnx"
+    std::string engine;     // "opencv_dnn"
+    std::string target;     // "cpu", "opencl", "opencl_fp16"
+    std::string family;     // the decoder: "nanodet", "yolov8", …
+    std::string precision;  // "fp32", "fp16"
+    std::string input;      // "1x3x416x416"
+};
+
+class ServiceMetrics {
+public:
+    // max_batch sizes detserve_batch_size's buckets (at least 1..8); version goes in build_info.
+    ServiceMetrics(MetricsRegistry& registry, int max_batch, const std::string& version);
+
+    // `route` is the route pattern ("/v2/models/{name}/infer"), never the raw path.
+    void record_request(std::string_view route, int status, double seconds);
+    void record_stages(const StageTimesMs& times);
+    // One engine forward carrying batch_size images.
+    void record_batch(int batch_size);
+    // "overloaded", "timeout", "too_large", "bad_request", …
+    void record_rejection(std::string_view reason);
+
+    void set_queue_depth(std::size_t waiting);
+    void set_in_flight(std::size_t requests);
+    // One detserve_model_info child per model, set to 1.
+    void set_model_info(const ModelInfo& info);
+    void set_ready(bool ready);
+
+private:
+    CounterFamily& requests_;
+    HistogramFamily& request_duration_;
+    HistogramFamily& stages_;
+    Histogram& decode_, &preprocess_, &queue_, &inference_, &postprocess_, &total_;
+    Histogram& batch_size_;
+    Counter& inference_count_;
+    Counter& inference_exec_count_;
+    Gauge& queue_depth_;
+    Gauge& in_flight_;
+    CounterFamily& rejected_;
+    GaugeFamily& model_info_;
+    Gauge& ready_;
+};
+
+}  // namespace detserve::server

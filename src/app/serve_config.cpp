@@ -1,0 +1,448 @@
+#include "detserve/app/serve_config.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <string_view>
+
+#include "detserve/engine/engine.hpp"
+
+namespace detserve::app {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+constexpr const char* kConfigEnv = "DETSERVE_CONFIG";
+constexpr std::string_view kEnvPrefix = "DETSERVE_";
+// OpenCV's image codecs refuse more pixels than this (CV_IO_MAX_IMAGE_PIXELS, default 2^30).
+constexpr std::int64_t kOpenCvMaxImagePixels = std::int64_t{1} << 30;
+constexpr std::int64_t kMaxBodyBytesLimit = std::int64_t{4} << 30;
+
+// A value as one source gave it: a JSON value from the config file, or the text of a flag or an
+// environment variable, which is converted to the setting's type.
+struct RawValue {
+    const Json* json = nullptr;
+    std::string_view text;
+
+    std::string shown() const { return json ? json->dump() : "'" + std::string(text) + "'"; }
+    bool is_null() const { return json ? json->is_null() : text == "null"; }
+};
+
+// A value a setting cannot take; the loader prefixes where it came from.
+class BadValue : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+std::optional<std::int64_t> to_integer(const RawValue& raw) {
+    if (raw.json) {
+        if (raw.json->is_number_unsigned()) {
+            const auto value = raw.json->get<std::uint64_t>();
+            if (value > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return std::nullopt;
+            return static_cast<std::int64_t>(value);
+        }
+        if (raw.json->is_number_integer()) return raw.json->get<std::int64_t>();
+        return std::nullopt;
+    }
+    std::int64_t value = 0;
+    const char* end = raw.text.data() + raw.text.size();
+    const auto [ptr, error] = std::from_chars(raw.text.data(), end, value);
+    if (error != std::errc() || ptr != end) return std::nullopt;
+    return value;
+}
+
+std::optional<double> to_number(const RawValue& raw) {
+    if (raw.json) return raw.json->is_number() ? std::optional(raw.json->get<double>()) : std::nullopt;
+    double value = 0;
+    const char* end = raw.text.data() + raw.text.size();
+    const auto [ptr, error] = std::from_chars(raw.text.data(), end, value);
+    if (error != std::errc() || ptr != end) return std::nullopt;
+    return value;
+}
+
+std::optional<bool> to_bool(const RawValue& raw) {
+    if (raw.json) return raw.json->is_boolean() ? std::optional(raw.json->get<bool>()) : std::nullopt;
+    if (raw.text == "true" || raw.text == "1") return true;
+    if (raw.text == "false" || raw.text == "0") return false;
+    return std::nullopt;
+}
+
+std::optional<std::string> to_string(const RawValue& raw) {
+    if (raw.json) return raw.json->is_string() ? std::optional(raw.json->get<std::string>()) : std::nullopt;
+    return std::string(raw.text);
+}
+
+std::string format_number(double value) {
+    std::ostringstream out;
+    out << value;
+    return out.str();
+}
+
+std::string join(const std::vector<std::string>& items, const std::string& separator) {
+    std::string out;
+    for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
+    return out;
+}
+
+// One row of the settings table. `set` throws BadValue; the factories below build the rows.
+struct Setting {
+    std::string name;     // JSON key; flag --name (or with '-' for '_'); env DETSERVE_NAME
+    std::string type;     // for --help and the docs, e.g. "integer in [1, 64]"
+    std::string metavar;  // for --help, e.g. "N"
+    std::string help;
+    bool is_boolean = false;  // a flag may then stand alone: --access-log means true
+    std::function<void(ServeConfig&, const RawValue&)> set;
+    std::function<Json(const ServeConfig&)> get;
+};
+
+std::string integer_range(std::int64_t min, std::int64_t max) {
+    return "[" + std::to_string(min) + ", " + std::to_string(max) + "]";
+}
+
+template <typename Int>
+Setting integer(std::string name, Int ServeConfig::*member, std::int64_t min, std::int64_t max, std::string help) {
+    const std::string type = "integer in " + integer_range(min, max);
+    auto set = [=](ServeConfig& config, const RawValue& raw) {
+        const auto value = to_integer(raw);
+        if (!value || *value < min || *value > max) throw BadValue("expected an " + type + ", got " + raw.shown());
+        config.*member = static_cast<Int>(*value);
+    };
+    auto get = [=](const ServeConfig& config) { return Json(config.*member); };
+    return {std::move(name), type, "N", std::move(help), false, std::move(set), std::move(get)};
+}
+
+Setting optional_integer(std::string name, std::optional<int> ServeConfig::*member, int min, int max, std::string help) {
+    const std::string type = "integer in " + integer_range(min, max) + " or null";
+    auto set = [=](ServeConfig& config, const RawValue& raw) {
+        if (raw.is_null()) return (config.*member).reset();
+        const auto value = to_integer(raw);
+        if (!value || *value < min || *value > max) throw BadValue("expected an " + type + ", got " + raw.shown());
+        config.*member = static_cast<int>(*value);
+    };
+    auto get = [=](const ServeConfig& config) { return config.*member ? Json(*(config.*member)) : Json(nullptr); };
+    return {std::move(name), type, "N", std::move(help), false, std::move(set), std::move(get)};
+}
+
+Setting optional_number(std::string name, std::optional<double> ServeConfig::*member, double min, double max,
+                        std::string help) {
+    const std::string type = "number in [" + format_number(min) + ", " + format_number(max) + "] or null";
+    auto set = [=](ServeConfig& config, const RawValue& raw) {
+        if (raw.is_null()) return (config.*member).reset();
+        const auto value = to_number(raw);
+        // Written so that NaN, which compares false with everything, is refused too.
+        if (!value || !(*value >= min && *value <= max)) throw BadValue("expected a " + type + ", got " + raw.shown());
+        config.*member = *value;
+    };
+    auto get = [=](const ServeConfig& config) { return config.*member ? Json(*(config.*member)) : Json(nullptr); };
+    return {std::move(name), type, "X", std::move(help), false, std::move(set), std::move(get)};
+}
+
+Setting boolean(std::string name, bool ServeConfig::*member, std::string help) {
+    auto set = [=](ServeConfig& config, const RawValue& raw) {
+        const auto value = to_bool(raw);
+        if (!value) throw BadValue(std::string(raw.json ? "expected true or false" : "expected true, false, 1 or 0") +
+                                   ", got " + raw.shown());
+        config.*member = *value;
+    };
+    auto get = [=](const ServeConfig& config) { return Json(config.*member); };
+    return {std::move(name), "boolean", "true|false", std::move(help), true, std::move(set), std::move(get)};
+}
+
+Setting text(std::string name, std::string ServeConfig::*member, std::string metavar, std::string help) {
+    auto set = [=](ServeConfig& config, const RawValue& raw) {
+        auto value = to_string(raw);
+        if (!value || value->empty()) throw BadValue("expected a non-empty string, got " + raw.shown());
+        config.*member = std::move(*value);
+    };
+    auto get = [=](const ServeConfig& config) { return Json(config.*member); };
+    return {std::move(name), "string", std::move(metavar), std::move(help), false, std::move(set), std::move(get)};
+}
+
+// A string from a fixed set: `names` for messages and docs, `accepts` decides.
+Setting choice(std::string name, std::string ServeConfig::*member, std::vector<std::string> names,
+               std::function<bool(const std::string&)> accepts, std::string help) {
+    const std::string listed = join(names, ", ");
+    auto set = [=](ServeConfig& config, const RawValue& raw) {
+        auto value = to_string(raw);
+        if (!value) throw BadValue("expected one of " + listed + ", got " + raw.shown());
+        if (!accepts(*value)) throw BadValue("unknown " + name + " " + raw.shown() + " (" + listed + ")");
+        config.*member = std::move(*value);
+    };
+    auto get = [=](const ServeConfig& config) { return Json(config.*member); };
+    return {name, "one of " + listed, join(names, "|"), std::move(help), false, std::move(set), std::move(get)};
+}
+
+std::vector<std::string> target_names() {
+    std::vector<std::string> names;
+    for (const auto target : {engine::Target::cpu, engine::Target::opencl, engine::Target::opencl_fp16})
+        names.emplace_back(engine::to_string(target));
+    return names;
+}
+
+bool is_target(const std::string& name) { return engine::target_from_string(name).has_value(); }
+
+// The engines `serve` can build.
+std::vector<std::string> engine_names() { return {"opencv"}; }
+
+bool is_engine(const std::string& name) {
+    const auto names = engine_names();
+    return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+using C = ServeConfig;
+
+const std::vector<Setting>& settings() {
+    static const std::vector<Setting> table{
+        text("host", &C::host, "HOST", "address to listen on; 0.0.0.0 is every interface, 127.0.0.1 this machine only"),
+        integer("port", &C::port, 0, 65535, "TCP port to listen on; 0 picks a free one"),
+        integer("http_threads", &C::http_threads, 1, 1024, "HTTP worker threads; each open keep-alive connection holds one"),
+        integer("keep_alive_max_count", &C::keep_alive_max_count, 1, 1'000'000,
+                "requests one keep-alive connection may carry before it is closed"),
+        integer("keep_alive_timeout_s", &C::keep_alive_timeout_s, 1, 3600,
+                "seconds an idle keep-alive connection stays open"),
+        text("model", &C::model, "PATH",
+             "model file, OpenVINO IR .xml (beside its .bin) or .onnx; relative to the working directory"),
+        choice("engine", &C::engine, engine_names(), is_engine, "inference engine"),
+        choice("target", &C::target, target_names(), is_target,
+               "device the engine runs on; opencl_fp16 is OpenCL in half precision"),
+        integer("streams", &C::streams, 1, 64, "engine streams; each owns a compiled model and runs one forward at a time"),
+        integer("threads", &C::threads, 1, 256,
+                "OpenCV threads per forward; process-wide in OpenCV, so every stream gets the same"),
+        integer("max_batch", &C::max_batch, 1, 64, "most images in one forward"),
+        integer("max_delay_us", &C::max_delay_us, 0, 10'000'000,
+                "microseconds a batch waits for more images after its first one"),
+        optional_number("threshold", &C::threshold, 0, 1, "minimum detection score; null: the model's default"),
+        optional_number("iou_threshold", &C::iou_threshold, 0, 1,
+                        "NMS overlap (IoU) above which the lower-scored box is dropped; null: the model's default"),
+        optional_integer("max_detections", &C::max_detections, 1, 10000,
+                         "most detections per image; null: the model's default"),
+        integer("max_in_flight", &C::max_in_flight, 1, 1'000'000,
+                "images admitted and not yet answered; beyond it a request gets 503 with Retry-After"),
+        integer("request_timeout_ms", &C::request_timeout_ms, 1, 3'600'000,
+                "per-request deadline in milliseconds; past it the answer is 504"),
+        integer("max_body_bytes", &C::max_body_bytes, 1, kMaxBodyBytesLimit,
+                "largest request body in bytes; a larger one gets 413"),
+        integer("max_pixels", &C::max_pixels, 1, kOpenCvMaxImagePixels,
+                "largest width*height an image header may declare; a larger one gets 413 before decoding"),
+        integer("max_images_per_request", &C::max_images_per_request, 1, 1024,
+                "most image fields in one multipart request"),
+        integer("shutdown_timeout_ms", &C::shutdown_timeout_ms, 0, 3'600'000,
+                "on SIGTERM, milliseconds to wait for in-flight requests before exiting"),
+        boolean("access_log", &C::access_log, "one line per request on stderr"),
+    };
+    return table;
+}
+
+const Setting* find_setting(std::string_view name) {
+    for (const auto& setting : settings())
+        if (setting.name == name) return &setting;
+    return nullptr;
+}
+
+std::string replace_all(std::string text, char from, char to) {
+    std::replace(text.begin(), text.end(), from, to);
+    return text;
+}
+
+std::string flag_name(const Setting& setting) { return "--" + replace_all(setting.name, '_', '-'); }
+
+std::string env_name(const Setting& setting) {
+    std::string name(kEnvPrefix);
+    for (const char c : setting.name) name += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return name;
+}
+
+// Optimal string alignment distance: edits, where swapping two neighbours counts as one.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+    for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+    for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    }
+    return d[a.size()][b.size()];
+}
+
+// The closest of `names` to a misspelled `name`, if it is close enough to be a typo.
+std::optional<std::string> closest(std::string_view name, const std::vector<std::string>& names) {
+    std::optional<std::string> best;
+    std::size_t best_distance = std::max<std::size_t>(1, name.size() / 3) + 1;
+    for (const auto& candidate : names) {
+        const std::size_t distance = edit_distance(name, candidate);
+        if (distance < best_distance) {
+            best = candidate;
+            best_distance = distance;
+        }
+    }
+    return best;
+}
+
+std::vector<std::string> setting_names() {
+    std::vector<std::string> names;
+    for (const auto& setting : settings()) names.push_back(setting.name);
+    return names;
+}
+
+void apply(const Setting& setting, ServeConfig& config, const RawValue& raw, const std::string& where) {
+    try {
+        setting.set(config, raw);
+    } catch (const BadValue& e) {
+        throw ConfigError(where + ": " + e.what());
+    }
+}
+
+Json read_json_file(const std::string& path, const std::string& named_by) {
+    if (std::filesystem::is_directory(path)) throw ConfigError(path + ": is a directory, not a config file" + named_by);
+    std::ifstream in(path);
+    if (!in) throw ConfigError(path + ": cannot open the config file: " + std::strerror(errno) + named_by);
+    try {
+        return Json::parse(in);
+    } catch (const Json::parse_error& e) {
+        throw ConfigError(path + ": not valid JSON: " + e.what() + named_by);
+    }
+}
+
+void apply_file(ServeConfig& config, const std::string& path, const std::string& named_by) {
+    const Json root = read_json_file(path, named_by);
+    if (!root.is_object())
+        throw ConfigError(path + ": the config must be a JSON object of settings, got " + std::string(root.type_name()));
+    for (const auto& [key, value] : root.items()) {
+        const Setting* setting = find_setting(key);
+        if (!setting) {
+            const auto suggestion = closest(key, setting_names());
+            throw ConfigError(path + ": unknown key $." + key + (suggestion ? " (did you mean " + *suggestion + "?)" : ""));
+        }
+        apply(*setting, config, RawValue{&value, {}}, path + ": $." + key);
+    }
+}
+
+// An empty variable counts as unset, as `DETSERVE_PORT= detserve serve` usually means.
+const char* non_empty(const char* value) { return value && *value ? value : nullptr; }
+
+void apply_environment(ServeConfig& config, const std::function<const char*(const char*)>& getenv) {
+    for (const auto& setting : settings()) {
+        const std::string name = env_name(setting);
+        if (const char* value = non_empty(getenv(name.c_str()))) apply(setting, config, RawValue{nullptr, value}, name);
+    }
+}
+
+struct Flag {
+    std::string spelled;  // as given, e.g. "--max-batch", for messages
+    std::string value;
+    const Setting* setting;
+};
+
+struct Arguments {
+    std::optional<std::string> config_file;
+    std::vector<Flag> flags;
+};
+
+bool is_option(const std::string& arg) { return arg.rfind("--", 0) == 0; }
+
+std::string unknown_option(const std::string& spelled) {
+    const std::string key = replace_all(spelled.substr(2), '-', '_');
+    std::vector<std::string> names = setting_names();
+    names.insert(names.end(), {"config", "help"});
+    const auto suggestion = closest(key, names);
+    if (!suggestion) return "unknown option " + spelled;
+    // Suggest in the spelling the user chose.
+    const bool dashes = spelled.substr(2).find('_') == std::string::npos;
+    return "unknown option " + spelled + " (did you mean --" + (dashes ? replace_all(*suggestion, '_', '-') : *suggestion) +
+           "?)";
+}
+
+Arguments parse_arguments(const std::vector<std::string>& args) {
+    for (const auto& arg : args)
+        if (arg == "--help" || arg == "-h") throw HelpRequested();
+    Arguments out;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& arg = args[i];
+        if (!is_option(arg)) throw ConfigError("unexpected argument '" + arg + "' (serve takes only --options)");
+        const auto eq = arg.find('=');
+        const std::string spelled = arg.substr(0, eq);
+        const std::string key = replace_all(spelled.substr(2), '-', '_');
+        const Setting* setting = find_setting(key);
+        if (!setting && key != "config") throw ConfigError(unknown_option(spelled));
+        std::string value;
+        if (eq != std::string::npos) value = arg.substr(eq + 1);
+        else if (i + 1 < args.size() && !is_option(args[i + 1])) value = args[++i];
+        else if (setting && setting->is_boolean) value = "true";
+        else throw ConfigError(spelled + ": needs a value");
+        if (setting) out.flags.push_back({spelled, value, setting});
+        else if (value.empty()) throw ConfigError(spelled + ": expected a file path, got ''");
+        else out.config_file = value;
+    }
+    return out;
+}
+
+std::string shown_default(const Json& value) {
+    if (value.is_null()) return "none (the model's)";
+    return value.is_string() ? value.get<std::string>() : value.dump();
+}
+
+}  // namespace
+
+ServeConfig load_serve_config(const std::vector<std::string>& args,
+                              const std::function<const char*(const char*)>& getenv) {
+    const Arguments arguments = parse_arguments(args);
+    ServeConfig config;
+    if (arguments.config_file) apply_file(config, *arguments.config_file, "");
+    else if (const char* path = non_empty(getenv(kConfigEnv)))
+        apply_file(config, path, std::string(" (named by ") + kConfigEnv + ")");
+    apply_environment(config, getenv);
+    for (const auto& flag : arguments.flags) apply(*flag.setting, config, RawValue{nullptr, flag.value}, flag.spelled);
+    return config;
+}
+
+nlohmann::ordered_json to_json(const ServeConfig& config) {
+    Json out = Json::object();
+    for (const auto& setting : settings()) out[setting.name] = setting.get(config);
+    return out;
+}
+
+std::string serve_usage() {
+    const ServeConfig defaults;
+    std::string out =
+        "usage: detserve serve [--config FILE] [--KEY VALUE]...\n"
+        "\n"
+        "Serves object detection over HTTP. Every setting below is a key of the JSON config file, a\n"
+        "flag (--max-batch 8, --max_batch 8 or --max-batch=8) and an environment variable\n"
+        "(DETSERVE_MAX_BATCH=8). Later sources win: built-in defaults (config/default.json), the\n"
+        "config file, the environment, the flags. A value of null (an optional's) means the model's\n"
+        "default. Booleans take true, false, 1 or 0.\n"
+        "\n"
+        "  --config FILE\n"
+        "      JSON config file; default $DETSERVE_CONFIG, else none\n";
+    for (const auto& setting : settings()) {
+        out += "  " + flag_name(setting) + " " + setting.metavar + "\n";
+        out += "      " + setting.help + "\n";
+        out += "      " + setting.type + "; default " + shown_default(setting.get(defaults)) + "; env " +
+               env_name(setting) + "\n";
+    }
+    out += "  --help\n      this text\n";
+    return out;
+}
+
+std::string serve_settings_markdown() {
+    const ServeConfig defaults;
+    std::string out =
+        "| key | type | default | flag | environment | meaning |\n"
+        "|---|---|---|---|---|---|\n";
+    for (const auto& setting : settings()) {
+        out += "| `" + setting.name + "` | " + setting.type + " | `" + setting.get(defaults).dump() + "` | `" +
+               flag_name(setting) + "` | `" + env_name(setting) + "` | " + setting.help + " |\n";
+    }
+    return out;
+}
+
+}  // namespace detserve::app

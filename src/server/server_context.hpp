@@ -1,0 +1,49 @@
+#pragma once
+// State shared by the routes of one HttpServer (internal to server/).
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "detserve/server/http_server.hpp"
+#include "detserve/server/service_metrics.hpp"
+
+namespace detserve::server {
+
+struct ServingModel {
+    pipeline::Pipeline* pipeline = nullptr;
+    ServedModel model;
+};
+
+struct ServerContext {
+    ServerContext(ServerOptions o, MetricsRegistry& r, ServiceMetrics& m)
+        : options(std::move(o)), registry(r), metrics(m) {}
+
+    ServerOptions options;
+    MetricsRegistry& registry;
+    ServiceMetrics& metrics;
+
+    std::unique_ptr<ServingModel> serving_storage;
+    std::atomic<const ServingModel*> serving{nullptr};  // set once the model is warm
+    std::atomic<bool> draining{false};
+    std::atomic<int> admitted{0};  // images admitted and not yet answered
+
+    mutable std::mutex load_error_mutex;
+    std::string load_error;
+};
+
+// Holds `count` of the max_in_flight budget for the life of a request, or nothing if it did not fit.
+class Admission {
+public:
+    Admission(std::atomic<int>& admitted, int count, int limit);
+    ~Admission();
+    Admission(const Admission&) = delete;
+    Admission& operator=(const Admission&) = delete;
+    bool admitted() const { return count_ > 0; }
+
+private:
+    std::atomic<int>& admitted_;
+    int count_ = 0;
+};
+
+}  // namespace detserve::server

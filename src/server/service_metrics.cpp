@@ -1,0 +1,99 @@
+#include "detserve/server/service_metrics.hpp"
+
+#include <algorithm>
+
+namespace detserve::server {
+
+namespace {
+
+// 1 ms doubling to 65.5 s: a request that takes longer than a minute has already failed somewhere.
+std::vector<double> request_buckets() { return exponential_buckets(0.001, 2, 17); }
+// 0.1 ms doubling to 52 s: postprocessing takes well under a millisecond.
+std::vector<double> stage_buckets() { return exponential_buckets(0.0001, 2, 20); }
+constexpr int kMinBatchBuckets = 8;
+constexpr double kMsPerSecond = 1000;
+
+}  // namespace
+
+ServiceMetrics::ServiceMetrics(MetricsRegistry& registry, int max_batch, const std::string& version)
+    : requests_(registry.counter_family("detserve_http_requests_total",
+                                        "HTTP requests by route pattern and status code.",
+                                        {"route", "code"})),
+      request_duration_(registry.histogram_family(
+          "detserve_http_request_duration_seconds",
+          "HTTP request duration in seconds, from request read to response written, by route.",
+          {"route"}, request_buckets())),
+      stages_(registry.histogram_family(
+          "detserve_stage_duration_seconds",
+          "Time per image spent in each pipeline stage, in seconds; total spans all of them.",
+          {"stage"}, stage_buckets())),
+      decode_(stages_.with({"decode"})),
+      preprocess_(stages_.with({"preprocess"})),
+      queue_(stages_.with({"queue"})),
+      inference_(stages_.with({"inference"})),
+      postprocess_(stages_.with({"postprocess"})),
+      total_(stages_.with({"total"})),
+      batch_size_(registry.histogram("detserve_batch_size", "Images per engine forward.",
+                                     linear_buckets(1, 1, std::max(max_batch, kMinBatchBuckets)))),
+      inference_count_(registry.counter("detserve_inference_count_total",
+                                        "Images inferred (a batch of n counts n).")),
+      inference_exec_count_(registry.counter("detserve_inference_exec_count_total",
+                                             "Engine forwards (a batch of n counts 1).")),
+      queue_depth_(registry.gauge("detserve_queue_depth",
+                                  "Requests waiting for an engine stream.")),
+      in_flight_(registry.gauge("detserve_requests_in_flight",
+                                "Requests admitted and not yet answered.")),
+      rejected_(registry.counter_family("detserve_rejected_requests_total",
+                                        "Requests refused before inference, by reason.",
+                                        {"reason"})),
+      model_info_(registry.gauge_family(
+          "detserve_model_info", "The loaded model; always 1.",
+          {"model", "format", "engine", "target", "family", "precision", "input"})),
+      ready_(registry.gauge("detserve_ready", "1 when the service accepts inference requests.")) {
+    registry.gauge_family("detserve_build_info", "detserve's version; always 1.", {"version"})
+        .with({version})
+        .set(1);
+}
+
+void ServiceMetrics::record_request(std::string_view route, int status, double seconds) {
+    requests_.with({std::string(route), std::to_string(status)}).inc();
+    request_duration_.with({std::string(route)}).observe(seconds);
+}
+
+void ServiceMetrics::record_stages(const StageTimesMs& times) {
+    decode_.observe(times.decode / kMsPerSecond);
+    preprocess_.observe(times.preprocess / kMsPerSecond);
+    queue_.observe(times.queue / kMsPerSecond);
+    inference_.observe(times.inference / kMsPerSecond);
+    postprocess_.observe(times.postprocess / kMsPerSecond);
+    total_.observe(times.total / kMsPerSecond);
+}
+
+void ServiceMetrics::record_batch(int batch_size) {
+    batch_size_.observe(batch_size);
+    inference_count_.inc(std::max(batch_size, 0));
+    inference_exec_count_.inc();
+}
+
+void ServiceMetrics::record_rejection(std::string_view reason) {
+    rejected_.with({std::string(reason)}).inc();
+}
+
+void ServiceMetrics::set_queue_depth(std::size_t waiting) {
+    queue_depth_.set(static_cast<double>(waiting));
+}
+
+void ServiceMetrics::set_in_flight(std::size_t requests) {
+    in_flight_.set(static_cast<double>(requests));
+}
+
+void ServiceMetrics::set_model_info(const ModelInfo& info) {
+    model_info_
+        .with({info.model, info.format, info.engine, info.target, info.family, info.precision,
+               info.input})
+        .set(1);
+}
+
+void ServiceMetrics::set_ready(bool ready) { ready_.set(ready ? 1 : 0); }
+
+}  // namespace detserve::server

@@ -1,2 +1,0 @@
-// Placeholder until the HTTP tests land (replaced in this session).
-#include <gtest/gtest.h>
