@@ -117,7 +117,8 @@ Setting integer(std::string name, Int ServeConfig::*member, std::int64_t min, st
     return {std::move(name), type, "N", std::move(help), false, std::move(set), std::move(get)};
 }
 
-Setting optional_integer(std::string name, std::optional<int> ServeConfig::*member, int min, int max, std::string help) {
+Setting optional_integer(std::string name, std::optional<int> ServeConfig::*member, int min, int max,
+                         std::string help) {
     const std::string type = "integer in " + integer_range(min, max) + " or null";
     auto set = [=](ServeConfig& config, const RawValue& raw) {
         if (raw.is_null()) return (config.*member).reset();
@@ -146,8 +147,9 @@ Setting optional_number(std::string name, std::optional<double> ServeConfig::*me
 Setting boolean(std::string name, bool ServeConfig::*member, std::string help) {
     auto set = [=](ServeConfig& config, const RawValue& raw) {
         const auto value = to_bool(raw);
-        if (!value) throw BadValue(std::string(raw.json ? "expected true or false" : "expected true, false, 1 or 0") +
-                                   ", got " + raw.shown());
+        if (!value)
+            throw BadValue(std::string(raw.json ? "expected true or false" : "expected true, false, 1 or 0") +
+                           ", got " + raw.shown());
         config.*member = *value;
     };
     auto get = [=](const ServeConfig& config) { return Json(config.*member); };
@@ -201,7 +203,8 @@ const std::vector<Setting>& settings() {
     static const std::vector<Setting> table{
         text("host", &C::host, "HOST", "address to listen on; 0.0.0.0 is every interface, 127.0.0.1 this machine only"),
         integer("port", &C::port, 0, 65535, "TCP port to listen on; 0 picks a free one"),
-        integer("http_threads", &C::http_threads, 1, 1024, "HTTP worker threads; each open keep-alive connection holds one"),
+        integer("http_threads", &C::http_threads, 1, 1024,
+                "HTTP worker threads; each open keep-alive connection holds one"),
         integer("keep_alive_max_count", &C::keep_alive_max_count, 1, 1'000'000,
                 "requests one keep-alive connection may carry before it is closed"),
         integer("keep_alive_timeout_s", &C::keep_alive_timeout_s, 1, 3600,
@@ -211,17 +214,21 @@ const std::vector<Setting>& settings() {
         choice("engine", &C::engine, engine_names(), is_engine, "inference engine"),
         choice("target", &C::target, target_names(), is_target,
                "device the engine runs on; opencl_fp16 is OpenCL in half precision"),
-        integer("streams", &C::streams, 1, 64, "engine streams; each owns a compiled model and runs one forward at a time"),
+        integer("streams", &C::streams, 1, 64,
+                "engine streams; each owns a compiled model and runs one forward at a time"),
         integer("threads", &C::threads, 1, 256,
                 "OpenCV threads per forward; process-wide in OpenCV, so every stream gets the same"),
         integer("max_batch", &C::max_batch, 1, 64, "most images in one forward"),
         integer("max_delay_us", &C::max_delay_us, 0, 10'000'000,
-                "microseconds a batch waits for more images after its first one"),
-        optional_number("threshold", &C::threshold, 0, 1, "minimum detection score; null: the model's default"),
+                "a batch closes this many microseconds after its first image, or sooner when full"),
+        optional_number("threshold", &C::threshold, 0, 1,
+                        "minimum score, for requests that give no ?threshold=; null: the model's ModelSpec value"),
         optional_number("iou_threshold", &C::iou_threshold, 0, 1,
-                        "NMS overlap (IoU) above which the lower-scored box is dropped; null: the model's default"),
+                        "NMS: of two boxes of one class that overlap more (IoU), the lower-scored is dropped; "
+                        "null: the model's ModelSpec value"),
         optional_integer("max_detections", &C::max_detections, 1, 10000,
-                         "most detections per image; null: the model's default"),
+                         "most boxes per image, for requests that give no ?max_detections=; "
+                         "null: the model's ModelSpec value"),
         integer("max_in_flight", &C::max_in_flight, 1, 1'000'000,
                 "images admitted and not yet answered; beyond it a request gets 503 with Retry-After"),
         integer("request_timeout_ms", &C::request_timeout_ms, 1, 3'600'000,
@@ -229,7 +236,7 @@ const std::vector<Setting>& settings() {
         integer("max_body_bytes", &C::max_body_bytes, 1, kMaxBodyBytesLimit,
                 "largest request body in bytes; a larger one gets 413"),
         integer("max_pixels", &C::max_pixels, 1, kOpenCvMaxImagePixels,
-                "largest width*height an image header may declare; a larger one gets 413 before decoding"),
+                "largest width x height an image header may declare; a larger one gets 413 before decoding"),
         integer("max_images_per_request", &C::max_images_per_request, 1, 1024,
                 "most image fields in one multipart request"),
         integer("shutdown_timeout_ms", &C::shutdown_timeout_ms, 0, 3'600'000,
@@ -267,7 +274,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
         for (std::size_t j = 1; j <= b.size(); ++j) {
             const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
             d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
         }
     }
     return d[a.size()][b.size()];
@@ -315,12 +323,14 @@ Json read_json_file(const std::string& path, const std::string& named_by) {
 void apply_file(ServeConfig& config, const std::string& path, const std::string& named_by) {
     const Json root = read_json_file(path, named_by);
     if (!root.is_object())
-        throw ConfigError(path + ": the config must be a JSON object of settings, got " + std::string(root.type_name()));
+        throw ConfigError(path + ": the config must be a JSON object of settings, got " +
+                          std::string(root.type_name()));
     for (const auto& [key, value] : root.items()) {
         const Setting* setting = find_setting(key);
         if (!setting) {
             const auto suggestion = closest(key, setting_names());
-            throw ConfigError(path + ": unknown key $." + key + (suggestion ? " (did you mean " + *suggestion + "?)" : ""));
+            throw ConfigError(path + ": unknown key $." + key +
+                              (suggestion ? " (did you mean " + *suggestion + "?)" : ""));
         }
         apply(*setting, config, RawValue{&value, {}}, path + ": $." + key);
     }
@@ -357,8 +367,8 @@ std::string unknown_option(const std::string& spelled) {
     if (!suggestion) return "unknown option " + spelled;
     // Suggest in the spelling the user chose.
     const bool dashes = spelled.substr(2).find('_') == std::string::npos;
-    return "unknown option " + spelled + " (did you mean --" + (dashes ? replace_all(*suggestion, '_', '-') : *suggestion) +
-           "?)";
+    return "unknown option " + spelled + " (did you mean --" +
+           (dashes ? replace_all(*suggestion, '_', '-') : *suggestion) + "?)";
 }
 
 Arguments parse_arguments(const std::vector<std::string>& args) {
@@ -374,13 +384,20 @@ Arguments parse_arguments(const std::vector<std::string>& args) {
         const Setting* setting = find_setting(key);
         if (!setting && key != "config") throw ConfigError(unknown_option(spelled));
         std::string value;
-        if (eq != std::string::npos) value = arg.substr(eq + 1);
-        else if (i + 1 < args.size() && !is_option(args[i + 1])) value = args[++i];
-        else if (setting && setting->is_boolean) value = "true";
-        else throw ConfigError(spelled + ": needs a value");
-        if (setting) out.flags.push_back({spelled, value, setting});
-        else if (value.empty()) throw ConfigError(spelled + ": expected a file path, got ''");
-        else out.config_file = value;
+        if (eq != std::string::npos)
+            value = arg.substr(eq + 1);
+        else if (i + 1 < args.size() && !is_option(args[i + 1]))
+            value = args[++i];
+        else if (setting && setting->is_boolean)
+            value = "true";
+        else
+            throw ConfigError(spelled + ": needs a value");
+        if (setting)
+            out.flags.push_back({spelled, value, setting});
+        else if (value.empty())
+            throw ConfigError(spelled + ": expected a file path, got ''");
+        else
+            out.config_file = value;
     }
     return out;
 }
@@ -396,7 +413,8 @@ ServeConfig load_serve_config(const std::vector<std::string>& args,
                               const std::function<const char*(const char*)>& getenv) {
     const Arguments arguments = parse_arguments(args);
     ServeConfig config;
-    if (arguments.config_file) apply_file(config, *arguments.config_file, "");
+    if (arguments.config_file)
+        apply_file(config, *arguments.config_file, "");
     else if (const char* path = non_empty(getenv(kConfigEnv)))
         apply_file(config, path, std::string(" (named by ") + kConfigEnv + ")");
     apply_environment(config, getenv);
@@ -418,8 +436,9 @@ std::string serve_usage() {
         "Serves object detection over HTTP. Every setting below is a key of the JSON config file, a\n"
         "flag (--max-batch 8, --max_batch 8 or --max-batch=8) and an environment variable\n"
         "(DETSERVE_MAX_BATCH=8). Later sources win: built-in defaults (config/default.json), the\n"
-        "config file, the environment, the flags. A value of null (an optional's) means the model's\n"
-        "default. Booleans take true, false, 1 or 0.\n"
+        "config file, the environment, the flags. null (--threshold null) sets an optional back to\n"
+        "the model's default. Booleans take true, false, 1 or 0; a boolean flag alone means true. An\n"
+        "empty environment variable counts as unset.\n"
         "\n"
         "  --config FILE\n"
         "      JSON config file; default $DETSERVE_CONFIG, else none\n";

@@ -21,8 +21,8 @@ namespace detserve::app {
 struct ServeConfig {
     // HTTP
     std::string host = "0.0.0.0";
-    int port = 8080;              // 0 = an ephemeral port (tests use it)
-    int http_threads = 128;       // cpp-httplib workers; a keep-alive connection holds one while open
+    int port = 8080;                 // 0 = an ephemeral port (tests use it)
+    int http_threads = 128;          // cpp-httplib workers; a keep-alive connection holds one while open
     int keep_alive_max_count = 100;  // requests per keep-alive connection (cpp-httplib's default is 5)
     int keep_alive_timeout_s = 5;
     // Model and engine
@@ -39,13 +39,13 @@ struct ServeConfig {
     std::optional<double> iou_threshold;
     std::optional<int> max_detections;
     // Limits
-    int max_in_flight = 256;          // admitted images not yet answered; beyond -> 503 + Retry-After
-    int request_timeout_ms = 60000;   // per-request deadline -> 504
+    int max_in_flight = 256;                         // admitted images not yet answered; beyond -> 503 + Retry-After
+    int request_timeout_ms = 60000;                  // per-request deadline -> 504
     std::int64_t max_body_bytes = 32 * 1024 * 1024;  // -> 413
-    std::int64_t max_pixels = 40'000'000;  // width*height from the image header -> 413 before decoding
-    int max_images_per_request = 16;  // multipart image fields per request
-    int shutdown_timeout_ms = 10000;  // SIGTERM: bounded wait for in-flight requests
-    bool access_log = false;          // one line per request on stderr
+    std::int64_t max_pixels = 40'000'000;            // width*height from the image header -> 413 before decoding
+    int max_images_per_request = 16;                 // multipart image fields per request
+    int shutdown_timeout_ms = 10000;                 // SIGTERM: bounded wait for in-flight requests
+    bool access_log = false;                         // one line per request on stderr
 };
 
 // A bad setting: the message names its source and key, e.g.

@@ -1,0 +1,355 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "detserve/app/serve_config.hpp"
+
+using namespace detserve::app;
+using Json = nlohmann::ordered_json;
+
+namespace {
+
+using Environment = std::map<std::string, std::string>;
+
+std::function<const char*(const char*)> fake_env(const Environment& env) {
+    return [&env](const char* name) -> const char* {
+        auto it = env.find(name);
+        return it == env.end() ? nullptr : it->second.c_str();
+    };
+}
+
+ServeConfig load(const std::vector<std::string>& args, const Environment& env = {}) {
+    return load_serve_config(args, fake_env(env));
+}
+
+// The message of the ConfigError that loading throws, or "" when it loads.
+std::string error_of(const std::vector<std::string>& args, const Environment& env = {}) {
+    try {
+        load(args, env);
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+// A file in a fresh directory that is removed with the object.
+class TempFile {
+public:
+    explicit TempFile(const std::string& content, const std::string& name = "config.json") {
+        static std::atomic<int> counter{0};
+        dir_ = std::filesystem::temp_directory_path() /
+               ("detserve_serve_config_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+        std::filesystem::create_directories(dir_);
+        path_ = (dir_ / name).string();
+        std::ofstream(path_) << content;
+    }
+    ~TempFile() { std::filesystem::remove_all(dir_); }
+    const std::string& path() const { return path_; }
+
+private:
+    std::filesystem::path dir_;
+    std::string path_;
+};
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+std::string dashed(std::string key) {
+    for (char& c : key) c = c == '_' ? '-' : c;
+    return key;
+}
+
+std::string env_name(const std::string& key) {
+    std::string name = "DETSERVE_";
+    for (char c : key) name += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return name;
+}
+
+// A value for every key that differs from its default, as the config file would hold it.
+const Json& non_default_settings() {
+    static const Json settings{{"host", "127.0.0.1"},
+                               {"port", 0},
+                               {"http_threads", 8},
+                               {"keep_alive_max_count", 1000},
+                               {"keep_alive_timeout_s", 30},
+                               {"model", "models/yolo/yolov8n.onnx"},
+                               {"engine", "opencv"},  // the only engine so far
+                               {"target", "opencl_fp16"},
+                               {"streams", 1},
+                               {"threads", 2},
+                               {"max_batch", 8},
+                               {"max_delay_us", 0},
+                               {"threshold", 0.25},
+                               {"iou_threshold", 0.5},
+                               {"max_detections", 10},
+                               {"max_in_flight", 64},
+                               {"request_timeout_ms", 1500},
+                               {"max_body_bytes", 1048576},
+                               {"max_pixels", 1000000},
+                               {"max_images_per_request", 2},
+                               {"shutdown_timeout_ms", 0},
+                               {"access_log", true}};
+    return settings;
+}
+
+std::vector<std::string> keys(const Json& object) {
+    std::vector<std::string> out;
+    for (const auto& [key, value] : object.items()) out.push_back(key);
+    return out;
+}
+
+// As a flag or an environment variable gives it.
+std::string as_text(const Json& value) { return value.is_string() ? value.get<std::string>() : value.dump(); }
+
+}  // namespace
+
+TEST(ServeConfig, DefaultJsonFileIsExactlyTheCompiledInDefaults) {
+    const std::string path = DETSERVE_SOURCE_DIR "/config/default.json";
+    EXPECT_EQ(read_text(path), to_json(ServeConfig{}).dump(2) + "\n")
+        << path << " has drifted from ServeConfig's defaults; regenerate it from to_json(ServeConfig{}).dump(2)";
+}
+
+TEST(ServeConfig, DefaultsListenOnEveryInterfaceAndServeNanodet) {
+    const ServeConfig config = load({});
+    EXPECT_EQ(config.host, "0.0.0.0");
+    EXPECT_EQ(config.port, 8080);
+    EXPECT_EQ(config.model, "models/nanodet/nanodet.xml");
+    EXPECT_EQ(config.engine, "opencv");
+    EXPECT_EQ(config.target, "cpu");
+    EXPECT_FALSE(config.threshold);
+    EXPECT_EQ(to_json(config), to_json(ServeConfig{}));
+}
+
+TEST(ServeConfig, ToJsonHasEveryKeyWithNullForUnsetOptionals) {
+    const Json json = to_json(ServeConfig{});
+    EXPECT_EQ(json.size(), non_default_settings().size());
+    EXPECT_EQ(keys(json), keys(non_default_settings()));
+    EXPECT_TRUE(json.at("threshold").is_null());
+    EXPECT_TRUE(json.at("iou_threshold").is_null());
+    EXPECT_TRUE(json.at("max_detections").is_null());
+}
+
+TEST(ServeConfig, EveryKeyCanBeSetInTheConfigFile) {
+    const TempFile file(non_default_settings().dump(2));
+    EXPECT_EQ(to_json(load({"--config", file.path()})), non_default_settings());
+}
+
+TEST(ServeConfig, EveryKeyCanBeSetByEnvironment) {
+    Environment env;
+    for (const auto& [key, value] : non_default_settings().items()) env[env_name(key)] = as_text(value);
+    EXPECT_EQ(to_json(load({}, env)), non_default_settings());
+}
+
+TEST(ServeConfig, EveryKeyCanBeSetByFlag) {
+    std::vector<std::string> args;
+    for (const auto& [key, value] : non_default_settings().items()) {
+        args.push_back("--" + dashed(key));
+        args.push_back(as_text(value));
+    }
+    EXPECT_EQ(to_json(load(args)), non_default_settings());
+}
+
+TEST(ServeConfig, FileThenEnvironmentThenFlags) {
+    const TempFile file(R"({"port": 1000, "streams": 3, "max_batch": 5})");
+    const Environment env{{"DETSERVE_PORT", "2000"}, {"DETSERVE_STREAMS", "4"}};
+    const ServeConfig config = load({"--config", file.path(), "--port", "3000"}, env);
+    EXPECT_EQ(config.port, 3000);    // flag over environment over file
+    EXPECT_EQ(config.streams, 4);    // environment over file
+    EXPECT_EQ(config.max_batch, 5);  // file over default
+}
+
+TEST(ServeConfig, ConfigFileCanBeNamedByEnvironmentButTheFlagWins) {
+    const TempFile from_env(R"({"port": 1000})"), from_flag(R"({"port": 2000})");
+    EXPECT_EQ(load({}, {{"DETSERVE_CONFIG", from_env.path()}}).port, 1000);
+    EXPECT_EQ(load({"--config", from_flag.path()}, {{"DETSERVE_CONFIG", from_env.path()}}).port, 2000);
+    EXPECT_EQ(load({"--config=" + from_flag.path()}).port, 2000);
+}
+
+TEST(ServeConfig, FlagsTakeBothSpellingsAndBothForms) {
+    EXPECT_EQ(load({"--max-batch", "8"}).max_batch, 8);
+    EXPECT_EQ(load({"--max_batch", "9"}).max_batch, 9);
+    EXPECT_EQ(load({"--max-batch=10"}).max_batch, 10);
+    EXPECT_EQ(load({"--max_batch=11"}).max_batch, 11);
+    EXPECT_EQ(load({"--max-batch", "8", "--max_batch=12"}).max_batch, 12);  // the last one wins
+}
+
+TEST(ServeConfig, BooleansTakeTrueFalseOneZero) {
+    EXPECT_TRUE(load({"--access-log", "true"}).access_log);
+    EXPECT_TRUE(load({"--access-log=1"}).access_log);
+    EXPECT_FALSE(load({"--access-log", "0"}, {{"DETSERVE_ACCESS_LOG", "1"}}).access_log);
+    EXPECT_FALSE(load({"--access-log=false"}).access_log);
+    EXPECT_TRUE(load({}, {{"DETSERVE_ACCESS_LOG", "true"}}).access_log);
+    // Standing alone, a boolean flag means true.
+    EXPECT_TRUE(load({"--access-log"}).access_log);
+    EXPECT_TRUE(load({"--access-log", "--port", "1"}).access_log);
+    EXPECT_EQ(error_of({"--access-log", "yes"}), "--access-log: expected true, false, 1 or 0, got 'yes'");
+}
+
+TEST(ServeConfig, OptionalsCanBeSetAndResetToNull) {
+    const TempFile sets(R"({"threshold": 0.5, "iou_threshold": 0.4, "max_detections": 20})");
+    const ServeConfig set = load({"--config", sets.path()});
+    EXPECT_EQ(set.threshold, 0.5);
+    EXPECT_EQ(set.iou_threshold, 0.4);
+    EXPECT_EQ(set.max_detections, 20);
+
+    const TempFile resets(R"({"threshold": null, "max_detections": null})");
+    EXPECT_FALSE(load({"--config", resets.path()}).threshold);
+    // A null in the file is overridden by the environment, and "null" in a flag resets again.
+    EXPECT_EQ(load({"--config", resets.path()}, {{"DETSERVE_THRESHOLD", "0.3"}}).threshold, 0.3);
+    const ServeConfig reset = load({"--threshold", "null", "--max-detections=null"},
+                                   {{"DETSERVE_THRESHOLD", "0.3"}, {"DETSERVE_MAX_DETECTIONS", "5"}});
+    EXPECT_FALSE(reset.threshold);
+    EXPECT_FALSE(reset.max_detections);
+    EXPECT_EQ(load({"--threshold", "1"}).threshold, 1.0);
+}
+
+TEST(ServeConfig, TargetsAreTheEnginesNames) {
+    for (const char* target : {"cpu", "opencl", "opencl_fp16"}) EXPECT_EQ(load({"--target", target}).target, target);
+}
+
+TEST(ServeConfig, BadFileValueNamesFileAndKeyPath) {
+    const TempFile file(R"({"max_batch": "x"})");
+    EXPECT_EQ(error_of({"--config", file.path()}),
+              file.path() + R"(: $.max_batch: expected an integer in [1, 64], got "x")");
+}
+
+TEST(ServeConfig, BadFlagValueNamesTheFlag) {
+    EXPECT_EQ(error_of({"--port", "70000"}), "--port: expected an integer in [0, 65535], got '70000'");
+    EXPECT_EQ(error_of({"--max_batch=0"}), "--max_batch: expected an integer in [1, 64], got '0'");
+    EXPECT_EQ(error_of({"--threshold", "1.5"}), "--threshold: expected a number in [0, 1] or null, got '1.5'");
+    EXPECT_EQ(error_of({"--model", ""}), "--model: expected a non-empty string, got ''");
+}
+
+TEST(ServeConfig, BadEnvironmentValueNamesTheVariable) {
+    EXPECT_EQ(error_of({}, {{"DETSERVE_TARGET", "gpu"}}),
+              "DETSERVE_TARGET: unknown target 'gpu' (cpu, opencl, opencl_fp16)");
+    EXPECT_EQ(error_of({}, {{"DETSERVE_ENGINE", "onnxruntime"}}),
+              "DETSERVE_ENGINE: unknown engine 'onnxruntime' (opencv)");
+    EXPECT_EQ(error_of({}, {{"DETSERVE_MAX_BATCH", "four"}}),
+              "DETSERVE_MAX_BATCH: expected an integer in [1, 64], got 'four'");
+}
+
+TEST(ServeConfig, UnknownEnvironmentVariablesAndEmptyOnesAreIgnored) {
+    const Environment env{
+        {"DETSERVE_CACHE_DIR", "/tmp/cache"}, {"DETSERVE_SAMPLES_DIR", "/tmp/s"}, {"DETSERVE_PORT", ""}};
+    EXPECT_EQ(load({}, env).port, 8080);
+}
+
+TEST(ServeConfig, UnknownFileKeySuggestsTheClosestKey) {
+    const TempFile typo(R"({"max_btach": 4})", "my.json");
+    EXPECT_EQ(error_of({"--config", typo.path()}), typo.path() + ": unknown key $.max_btach (did you mean max_batch?)");
+    const TempFile dashed_key(R"({"max-batch": 4})", "my.json");
+    EXPECT_EQ(error_of({"--config", dashed_key.path()}),
+              dashed_key.path() + ": unknown key $.max-batch (did you mean max_batch?)");
+    const TempFile far(R"({"colour": "red"})", "my.json");
+    EXPECT_EQ(error_of({"--config", far.path()}), far.path() + ": unknown key $.colour");
+}
+
+TEST(ServeConfig, UnknownFlagSuggestsInTheSameSpelling) {
+    EXPECT_EQ(error_of({"--max-btach", "4"}), "unknown option --max-btach (did you mean --max-batch?)");
+    EXPECT_EQ(error_of({"--max_btach=4"}), "unknown option --max_btach (did you mean --max_batch?)");
+    EXPECT_EQ(error_of({"--prot", "80"}), "unknown option --prot (did you mean --port?)");
+    EXPECT_EQ(error_of({"--colour", "red"}), "unknown option --colour");
+}
+
+TEST(ServeConfig, MalformedArgumentsAreRefused) {
+    EXPECT_EQ(error_of({"--port"}), "--port: needs a value");
+    EXPECT_EQ(error_of({"--model", "--port", "1"}), "--model: needs a value");
+    EXPECT_EQ(error_of({"--config", ""}), "--config: expected a file path, got ''");
+    EXPECT_EQ(error_of({"model.xml"}), "unexpected argument 'model.xml' (serve takes only --options)");
+}
+
+TEST(ServeConfig, InvalidJsonNamesTheFileAndTheParserMessage) {
+    const TempFile file("{\"port\": 80,\n}");
+    const std::string message = error_of({"--config", file.path()});
+    EXPECT_EQ(message.rfind(file.path() + ": not valid JSON: ", 0), 0u) << message;
+    EXPECT_NE(message.find("parse error at line 2"), std::string::npos) << message;
+}
+
+TEST(ServeConfig, UnreadableFileNamesItAndWhoNamedIt) {
+    const std::string missing = "/nonexistent/detserve.json";
+    EXPECT_EQ(error_of({"--config", missing}), missing + ": cannot open the config file: No such file or directory");
+    EXPECT_EQ(error_of({}, {{"DETSERVE_CONFIG", missing}}),
+              missing + ": cannot open the config file: No such file or directory (named by DETSERVE_CONFIG)");
+    const TempFile file("{}");
+    const std::string dir = std::filesystem::path(file.path()).parent_path().string();
+    EXPECT_EQ(error_of({"--config", dir}), dir + ": is a directory, not a config file");
+}
+
+TEST(ServeConfig, ConfigRootMustBeAnObject) {
+    const TempFile file("[1, 2]");
+    EXPECT_EQ(error_of({"--config", file.path()}),
+              file.path() + ": the config must be a JSON object of settings, got array");
+}
+
+TEST(ServeConfig, WrongTypesFractionsNegativesAndOutOfRangeFail) {
+    for (const char* bad : {"1.5", "-1", "0", "65", "\"4\"", "true", "null", "[4]", "4.0", "1e1"}) {
+        const TempFile file(std::string(R"({"max_batch": )") + bad + "}");
+        EXPECT_EQ(error_of({"--config", file.path()}),
+                  file.path() + ": $.max_batch: expected an integer in [1, 64], got " + Json::parse(bad).dump())
+            << bad;
+    }
+    for (const char* bad : {"1.5", "-1", "", " 4", "4x", "+4", "0x4", "99999999999999999999", "null"})
+        EXPECT_EQ(error_of({"--max-batch", bad}),
+                  std::string("--max-batch: expected an integer in [1, 64], got '") + bad + "'")
+            << bad;
+    for (const char* bad : {"-0.1", "nan", "inf", "x", "0.5.1"})
+        EXPECT_EQ(error_of({}, {{"DETSERVE_IOU_THRESHOLD", bad}}),
+                  std::string("DETSERVE_IOU_THRESHOLD: expected a number in [0, 1] or null, got '") + bad + "'")
+            << bad;
+    const TempFile wrong_types(R"({"access_log": 1})");
+    EXPECT_EQ(error_of({"--config", wrong_types.path()}),
+              wrong_types.path() + ": $.access_log: expected true or false, got 1");
+    const TempFile number_host(R"({"host": 8080})");
+    EXPECT_EQ(error_of({"--config", number_host.path()}),
+              number_host.path() + ": $.host: expected a non-empty string, got 8080");
+    const TempFile number_target(R"({"target": 1})");
+    EXPECT_EQ(error_of({"--config", number_target.path()}),
+              number_target.path() + ": $.target: expected one of cpu, opencl, opencl_fp16, got 1");
+    const TempFile huge(R"({"max_body_bytes": 18446744073709551615})");
+    EXPECT_NE(error_of({"--config", huge.path()}).find("$.max_body_bytes: expected an integer in [1, "),
+              std::string::npos);
+}
+
+TEST(ServeConfig, LargeIntegersFitTheirSixtyFourBitSettings) {
+    EXPECT_EQ(load({"--max-body-bytes", "4294967296"}).max_body_bytes, std::int64_t{4} << 30);
+    EXPECT_EQ(error_of({"--max-body-bytes", "4294967297"}),
+              "--max-body-bytes: expected an integer in [1, 4294967296], got '4294967297'");
+}
+
+TEST(ServeConfig, HelpIsReportedWhateverElseTheArgumentsHold) {
+    EXPECT_THROW(load({"--help"}), HelpRequested);
+    EXPECT_THROW(load({"--port", "x", "-h"}), HelpRequested);
+}
+
+TEST(ServeConfig, UsageListsEveryKeyFlagAndVariable) {
+    const std::string usage = serve_usage();
+    EXPECT_NE(usage.find("--config FILE"), std::string::npos);
+    for (const auto& key : keys(to_json(ServeConfig{}))) {
+        EXPECT_NE(usage.find("--" + dashed(key) + " "), std::string::npos) << key;
+        EXPECT_NE(usage.find(env_name(key) + "\n"), std::string::npos) << key;
+    }
+}
+
+TEST(ServeConfig, DocsHoldTheGeneratedSettingsTable) {
+    const std::string path = DETSERVE_SOURCE_DIR "/docs/configuration.md";
+    const std::string table = serve_settings_markdown();
+    for (const auto& key : keys(to_json(ServeConfig{})))
+        EXPECT_NE(table.find("| `" + key + "` |"), std::string::npos) << key;
+    EXPECT_NE(read_text(path).find(table), std::string::npos)
+        << path << " does not hold the current settings table; replace it with:\n"
+        << table;
+}
