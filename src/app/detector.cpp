@@ -1,6 +1,8 @@
 #include "detserve/app/detector.hpp"
 
 #include <chrono>
+#include <map>
+#include <stdexcept>
 
 namespace detserve::app {
 namespace {
@@ -24,6 +26,17 @@ NamedTensors batch_item(const NamedTensors& outputs, std::size_t index) {
     return out;
 }
 
+image::ResizeMode resize_mode(const std::string& resize_type) {
+    static const std::map<std::string, image::ResizeMode> modes{
+        {"standard", image::ResizeMode::stretch},
+        {"fit_to_window_letterbox", image::ResizeMode::letterbox},
+        {"fit_to_window", image::ResizeMode::fit_to_window},
+    };
+    const auto it = modes.find(resize_type);
+    if (it == modes.end()) throw std::invalid_argument("no preprocessing for resize_type '" + resize_type + "'");
+    return it->second;
+}
+
 }  // namespace
 
 image::PreprocessSpec preprocess_spec(const Model& model) {
@@ -34,7 +47,7 @@ image::PreprocessSpec preprocess_spec(const Model& model) {
     p.rgb = spec.reverse_input_channels;
     p.mean = spec.mean_values;
     p.scale = spec.scale_values;
-    p.resize = spec.resize_type == "fit_to_window_letterbox" ? image::ResizeMode::letterbox : image::ResizeMode::stretch;
+    p.resize = resize_mode(spec.resize_type);
     p.pad_value = spec.pad_value;
     return p;
 }

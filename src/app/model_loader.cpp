@@ -9,13 +9,21 @@ namespace detserve::app {
 namespace {
 
 constexpr const char* kModelInfo = "model_info";
+// Where an Ultralytics export keeps its class names (a Python dict literal).
+constexpr const char* kFrameworkNames = "framework/names";
 
-detect::ModelSpec read_sidecar(const std::filesystem::path& path) {
+// A spec and whether it named its labels (else the IR's own class names may fill them in).
+struct ReadSpec {
+    detect::ModelSpec spec;
+    bool has_labels = false;
+};
+
+ReadSpec read_sidecar(const std::filesystem::path& path) {
     std::ifstream in(path);
     if (!in) throw std::runtime_error(path.string() + ": cannot open model spec");
     try {
         const auto json = nlohmann::json::parse(in);
-        return detect::model_spec_from_json(json, path.parent_path().string());
+        return {detect::model_spec_from_json(json, path.parent_path().string()), json.contains("labels")};
     } catch (const nlohmann::json::exception& e) {
         throw std::runtime_error(path.string() + ": not valid JSON: " + e.what());
     } catch (const std::invalid_argument& e) {
@@ -23,16 +31,29 @@ detect::ModelSpec read_sidecar(const std::filesystem::path& path) {
     }
 }
 
-std::optional<detect::ModelSpec> spec_from_rt_info(const graph::Graph& graph, const std::filesystem::path& path) {
+std::optional<ReadSpec> spec_from_rt_info(const graph::Graph& graph, const std::filesystem::path& path) {
     const graph::RtInfo* info = graph.rt_info.child(kModelInfo);
     if (!info || !info->child("model_type")) return std::nullopt;
     std::vector<std::pair<std::string, std::string>> entries;
     for (const auto& [key, node] : info->children) entries.emplace_back(key, node.value);
     try {
-        return detect::model_spec_from_model_info(entries, path.parent_path().string());
+        return ReadSpec{detect::model_spec_from_model_info(entries, path.parent_path().string()),
+                        info->child("labels") != nullptr};
     } catch (const std::invalid_argument& e) {
         throw std::runtime_error(path.string() + ": rt_info/model_info: " + e.what());
     }
+}
+
+// A spec that names no labels takes the IR's framework/names when it has them.
+void labels_from_framework_names(const graph::Graph& graph, const std::filesystem::path& path, detect::ModelSpec& spec) {
+    const auto names = graph.rt_info.get(kFrameworkNames);
+    if (!names) return;
+    try {
+        spec.labels = detect::LabelMap::from_python_dict(*names);
+    } catch (const std::invalid_argument& e) {
+        throw std::runtime_error(path.string() + ": rt_info/" + kFrameworkNames + ": " + e.what());
+    }
+    spec.labels_source = std::string("rt_info/") + kFrameworkNames;
 }
 
 }  // namespace
@@ -65,15 +86,20 @@ Model load_model(const std::filesystem::path& path, SpecPolicy policy) {
         // A sidecar beside the model overrides what the IR carries (it is how a user adjusts a model
         // they did not convert); config/models/ only fills in for an IR that carries nothing.
         const auto beside = sidecar_beside(path);
+        std::optional<ReadSpec> chosen;
         if (beside) {
-            model.spec = read_sidecar(*beside);
+            chosen = read_sidecar(*beside);
             model.spec_source = beside->string();
         } else if (spec) {
-            model.spec = *spec;
+            chosen = spec;
             model.spec_source = "rt_info";
         } else if (sidecar) {
-            model.spec = read_sidecar(*sidecar);
+            chosen = read_sidecar(*sidecar);
             model.spec_source = sidecar->string();
+        }
+        if (chosen) {
+            model.spec = chosen->spec;
+            if (!chosen->has_labels) labels_from_framework_names(*model.graph, path, model.spec);
         } else if (policy == SpecPolicy::optional) {
             model.spec_source = "";
         } else {
@@ -93,7 +119,7 @@ Model load_model(const std::filesystem::path& path, SpecPolicy policy) {
         if (!sidecar)
             throw std::runtime_error(path.string() + ": an ONNX model needs a sidecar " + path.stem().string() +
                                      ".json (beside it or in config/models/) with model_type and input_size");
-        model.spec = read_sidecar(*sidecar);
+        model.spec = read_sidecar(*sidecar).spec;
         model.spec_source = sidecar->string();
         if (model.spec.input_width <= 0)
             throw std::runtime_error(sidecar->string() + ": key 'input_size' is required for an ONNX model");

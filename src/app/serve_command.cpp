@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <iostream>
 #include <mutex>
+#include <sstream>
 
 #include <opencv2/core.hpp>
 
@@ -52,9 +53,15 @@ detect::DecodeOptions decode_defaults(const detect::ModelSpec& spec, const Serve
 }
 
 std::string shape_text(const std::vector<std::int64_t>& shape) {
-    std::string text;
-    for (auto d : shape) text += (text.empty() ? "" : "x") + (d < 0 ? std::string("?") : std::to_string(d));
-    return text;
+    std::ostringstream text;
+    for (std::size_t i = 0; i < shape.size(); ++i) {
+        if (i) text << 'x';
+        if (shape[i] < 0)
+            text << '?';
+        else
+            text << shape[i];
+    }
+    return text.str();
 }
 
 // The model compiled once per stream, plus what the routes and metrics say about it.

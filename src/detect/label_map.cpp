@@ -105,6 +105,90 @@ LabelMap LabelMap::from_file(const std::string& path) {
     return LabelMap(std::move(names));
 }
 
+namespace {
+
+// A cursor over a Python literal: {int: 'str', ...}.
+class DictReader {
+public:
+    explicit DictReader(std::string_view text) : text_(text) {}
+
+    [[noreturn]] void fail(const std::string& what) const {
+        throw std::invalid_argument("class names dict: " + what + " at character " + std::to_string(pos_ + 1));
+    }
+    void skip_space() {
+        while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' || text_[pos_] == '\r'))
+            ++pos_;
+    }
+    bool take(char c) {
+        skip_space();
+        if (pos_ < text_.size() && text_[pos_] == c) {
+            ++pos_;
+            return true;
+        }
+        return false;
+    }
+    void expect(char c) {
+        if (!take(c)) fail(std::string("expected '") + c + "'");
+    }
+    int integer() {
+        skip_space();
+        const std::size_t begin = pos_;
+        while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') ++pos_;
+        if (pos_ == begin || pos_ - begin > 6) fail("expected a class id");
+        return std::stoi(std::string(text_.substr(begin, pos_ - begin)));
+    }
+    std::string quoted() {
+        skip_space();
+        if (pos_ >= text_.size() || (text_[pos_] != '\'' && text_[pos_] != '"')) fail("expected a quoted name");
+        const char quote = text_[pos_++];
+        std::string out;
+        while (pos_ < text_.size() && text_[pos_] != quote) {
+            if (text_[pos_] == '\\' && pos_ + 1 < text_.size()) ++pos_;
+            out += text_[pos_++];
+        }
+        if (pos_ >= text_.size()) fail("unterminated name");
+        ++pos_;
+        return out;
+    }
+    bool at_end() {
+        skip_space();
+        return pos_ == text_.size();
+    }
+
+private:
+    std::string_view text_;
+    std::size_t pos_ = 0;
+};
+
+}  // namespace
+
+LabelMap LabelMap::from_python_dict(std::string_view text) {
+    DictReader reader(text);
+    reader.expect('{');
+    std::vector<std::string> names;
+    std::vector<bool> seen;
+    while (!reader.take('}')) {
+        const int id = reader.integer();
+        reader.expect(':');
+        std::string name = reader.quoted();
+        const auto index = static_cast<std::size_t>(id);
+        if (index >= names.size()) {
+            names.resize(index + 1);
+            seen.resize(index + 1, false);
+        }
+        if (seen[index]) reader.fail("class id " + std::to_string(id) + " given twice");
+        seen[index] = true;
+        names[index] = std::move(name);
+        if (!reader.take(',')) {
+            reader.expect('}');
+            break;
+        }
+    }
+    if (!reader.at_end()) reader.fail("text after the closing '}'");
+    if (names.empty()) throw std::invalid_argument("class names dict holds no names");
+    return LabelMap(std::move(names));
+}
+
 std::optional<LabelMap> LabelMap::builtin(std::string_view name) {
     for (const auto& entry : kBuiltins)
         if (entry.name == name) return entry.make();

@@ -83,8 +83,8 @@ const std::map<std::string, Setter>& setters() {
          }},
         {"resize_type",
          [](ModelSpec& s, const json& v, const std::string&) {
-             if (!v.is_string() || (v != "standard" && v != "fit_to_window_letterbox"))
-                 bad_value("resize_type", "expects \"standard\" or \"fit_to_window_letterbox\"");
+             if (!v.is_string() || (v != "standard" && v != "fit_to_window_letterbox" && v != "fit_to_window"))
+                 bad_value("resize_type", "expects \"standard\", \"fit_to_window_letterbox\" or \"fit_to_window\"");
              s.resize_type = v.get<std::string>();
          }},
         {"pad_value", [](ModelSpec& s, const json& v, const std::string&) { s.pad_value = number(v, "pad_value", 0, 255); }},
@@ -105,6 +105,11 @@ const std::map<std::string, Setter>& setters() {
                  if (!e.is_number_integer() || e.get<int>() <= 0) bad_value("strides", "expects a list of positive integers");
                  s.strides.push_back(e.get<int>());
              }
+         }},
+        {"center_offset",
+         [](ModelSpec& s, const json& v, const std::string&) {
+             s.center_offset = number(v, "center_offset", 0, 1);
+             if (s.center_offset >= 1) bad_value("center_offset", "must be below 1 (a fraction of a cell)");
          }},
         {"labels",
          [](ModelSpec& s, const json& v, const std::string& base_dir) {
@@ -142,7 +147,9 @@ std::string join_floats(const std::array<float, 3>& values) {
     return format_number(values[0]) + " " + format_number(values[1]) + " " + format_number(values[2]);
 }
 
-double rounded(float value) { return std::round(static_cast<double>(value) * 1e6) / 1e6; }
+// The double that prints as the float was written (103.53, not 103.52999877929688): a float
+// holds 6 significant decimal digits, which is what format_number keeps.
+double rounded(float value) { return std::stod(format_number(value)); }
 
 std::vector<std::string> split_words(const std::string& text) {
     std::istringstream in(text);
@@ -177,14 +184,15 @@ json model_spec_to_json(const ModelSpec& spec) {
     out["model_type"] = spec.model_type;
     if (spec.input_width > 0) out["input_size"] = {spec.input_width, spec.input_height};
     out["reverse_input_channels"] = spec.reverse_input_channels;
-    out["mean_values"] = spec.mean_values;
-    out["scale_values"] = spec.scale_values;
+    out["mean_values"] = {rounded(spec.mean_values[0]), rounded(spec.mean_values[1]), rounded(spec.mean_values[2])};
+    out["scale_values"] = {rounded(spec.scale_values[0]), rounded(spec.scale_values[1]), rounded(spec.scale_values[2])};
     out["resize_type"] = spec.resize_type;
     out["pad_value"] = rounded(spec.pad_value);
     out["confidence_threshold"] = rounded(spec.confidence_threshold);
     out["iou_threshold"] = rounded(spec.iou_threshold);
     out["max_detections"] = spec.max_detections;
     out["strides"] = spec.strides;
+    if (spec.model_type == "nanodet") out["center_offset"] = rounded(spec.center_offset);
     if (spec.labels_source == "coco80" || spec.labels_source == "coco91") out["labels"] = spec.labels_source;
     else out["labels"] = spec.labels.names();
     return out;
@@ -212,6 +220,7 @@ std::vector<std::pair<std::string, std::string>> model_spec_to_model_info(const 
         {"max_detections", std::to_string(spec.max_detections)},
         {"strides", strides},
     };
+    if (spec.model_type == "nanodet") out.emplace_back("center_offset", format_number(spec.center_offset));
     if (spec.input_width > 0)
         out.emplace_back("input_size", std::to_string(spec.input_width) + " " + std::to_string(spec.input_height));
     return out;
@@ -252,7 +261,8 @@ ModelSpec model_spec_from_model_info(const std::vector<std::pair<std::string, st
             object[key] = ints;
         } else if (key == "max_detections") {
             object[key] = static_cast<int>(numbers(key).at(0).get<double>());
-        } else if (key == "pad_value" || key == "confidence_threshold" || key == "iou_threshold") {
+        } else if (key == "pad_value" || key == "confidence_threshold" || key == "iou_threshold" ||
+                   key == "center_offset") {
             object[key] = numbers(key).at(0);
         } else if (key == "model_type" || key == "resize_type") {
             object[key] = value;
@@ -268,7 +278,8 @@ std::vector<Detection> decode_detections(const ModelSpec& spec, const NamedTenso
     const int classes = static_cast<int>(spec.labels.size());
     std::vector<Detection> detections;
     if (spec.model_type == "nanodet")
-        detections = decode_nanodet(outputs, batch_index, input_width, input_height, spec.strides, classes, transform, options);
+        detections = decode_nanodet(outputs, batch_index, input_width, input_height, classes, transform, options,
+                                    NanodetFormat{spec.strides, spec.center_offset});
     else if (spec.model_type == "yolov5")
         detections = decode_yolov5(outputs, batch_index, input_width, input_height, classes, transform, options);
     else if (spec.model_type == "yolov8")

@@ -4,6 +4,9 @@
 
 #include <map>
 #include <set>
+#include <string_view>
+
+#include "detserve/graph/passes.hpp"
 
 namespace detserve::engine {
 namespace {
@@ -94,6 +97,24 @@ public:
     }
 
     void mark_fused(const Node& node) { fused_.insert(node.id); }
+
+    // Gives the constant at `node`'s input `input` a Const layer of its own, so that it can feed
+    // a layer as a tensor (OpenCV 4.6's Eltwise takes no constant operand).
+    void add_constant_layer(const Node& node, std::size_t input) {
+        const Node& value = require_constant(node, input);
+        const Source source{value.id, 0};
+        if (pins_.count(source)) return;
+        const auto& shape = value.outputs[0].shape;
+        cv::dnn::LayerParams params;
+        params.name = value.name;
+        params.type = "Const";
+        const auto values = graph::const_as_f32(value);
+        const std::vector<int> dims(shape.begin(), shape.end());
+        cv::Mat blob(static_cast<int>(dims.size()), dims.data(), CV_32F);
+        std::copy(values.begin(), values.end(), blob.ptr<float>());
+        params.blobs.push_back(blob);
+        pins_[source] = {net_.addLayer(value.name, "Const", params), 0};
+    }
 
     // Adds a layer fed by the given graph inputs; maps the node's outputs (or `alias`'s) to it.
     int add(const Node& node, const std::string& type, cv::dnn::LayerParams& params, const std::vector<std::size_t>& inputs,
@@ -239,9 +260,26 @@ void lower_sigmoid(Lowering& lo, const Node& node) {
     lo.add(node, "Sigmoid", params, {0});
 }
 
+// x·c or x + c with a one-element constant: OpenCV's Power layer computes (shift + scale·x)^power.
+bool lower_scalar_operand(Lowering& lo, const Node& node, bool multiply) {
+    const std::size_t tensor = lo.constant(node, 0) ? 1 : 0;
+    const Node* constant = lo.constant(node, 1 - tensor);
+    if (!constant || graph::shape_elements(constant->outputs[0].shape) != 1) return false;
+    const float value = graph::const_as_f32(*constant).at(0);
+    cv::dnn::LayerParams params;
+    params.set("power", 1.0f);
+    params.set("scale", multiply ? value : 1.0f);
+    params.set("shift", multiply ? 0.0f : value);
+    lo.add(node, "Power", params, {tensor});
+    return true;
+}
+
 void lower_eltwise(Lowering& lo, const Node& node, const char* operation) {
-    if (lo.constant(node, 0) || lo.constant(node, 1))
-        lo.fail(node, "an elementwise op with a constant operand is only supported as a convolution bias");
+    if (lo.constant(node, 0) && lo.constant(node, 1)) lo.fail(node, "both operands are constants (not folded)");
+    if (lower_scalar_operand(lo, node, std::string_view(operation) == "prod")) return;
+    // A constant of the tensor's full shape (YOLOv5's grid and anchor terms) becomes a Const layer.
+    for (std::size_t i = 0; i < 2; ++i)
+        if (lo.constant(node, i)) lo.add_constant_layer(node, i);
     if (node.inputs[0].port.shape != node.inputs[1].port.shape)
         lo.fail(node, "inputs " + graph::shape_to_string(node.inputs[0].port.shape) + " and " +
                           graph::shape_to_string(node.inputs[1].port.shape) + " differ (OpenCV 4.6 Eltwise has no broadcasting)");
@@ -252,6 +290,26 @@ void lower_eltwise(Lowering& lo, const Node& node, const char* operation) {
 
 void lower_add(Lowering& lo, const Node& node) { lower_eltwise(lo, node, "sum"); }
 void lower_multiply(Lowering& lo, const Node& node) { lower_eltwise(lo, node, "prod"); }
+
+void lower_swish(Lowering& lo, const Node& node) {
+    // OpenCV's Swish is x·sigmoid(x): the opset's default beta of 1.
+    if (node.inputs.size() > 1) {
+        const auto beta = graph::const_as_f32(lo.require_constant(node, 1));
+        if (beta.size() != 1 || beta[0] != 1.0f) lo.fail(node, "only beta = 1 is supported");
+    }
+    cv::dnn::LayerParams params;
+    lo.add(node, "Swish", params, {0});
+}
+
+void lower_power(Lowering& lo, const Node& node) {
+    const auto exponent = graph::const_as_f32(lo.require_constant(node, 1));
+    if (exponent.size() != 1) lo.fail(node, "only a one-element constant exponent is supported");
+    cv::dnn::LayerParams params;
+    params.set("power", exponent[0]);
+    params.set("scale", 1.0f);
+    params.set("shift", 0.0f);
+    lo.add(node, "Power", params, {0});
+}
 
 void lower_concat(Lowering& lo, const Node& node) {
     cv::dnn::LayerParams params;
@@ -318,6 +376,8 @@ const std::map<std::string, LowerFn>& lowering_table() {
         {"PRelu", lower_prelu},
         {"Relu", lower_relu},
         {"Sigmoid", lower_sigmoid},
+        {"Swish", lower_swish},
+        {"Power", lower_power},
         {"Add", lower_add},
         {"Multiply", lower_multiply},
         {"Concat", lower_concat},
@@ -331,6 +391,10 @@ const std::map<std::string, LowerFn>& lowering_table() {
 
 }  // namespace
 
-LoweredNet lower_to_opencv(const graph::Graph& graph, cv::dnn::Net& net) { return Lowering(graph, net).run(); }
+LoweredNet lower_to_opencv(const graph::Graph& graph, cv::dnn::Net& net) {
+    graph::Graph folded = graph;  // constants share their bytes: the copy is cheap
+    graph::fold_constants(folded);
+    return Lowering(folded, net).run();
+}
 
 }  // namespace detserve::engine

@@ -21,8 +21,10 @@ detect::InputTransform resize_transform(int src_width, int src_height, const Pre
     const int resized_h = static_cast<int>(std::lround(static_cast<float>(src_height) * scale));
     t.scale_x = static_cast<float>(resized_w) / static_cast<float>(src_width);
     t.scale_y = static_cast<float>(resized_h) / static_cast<float>(src_height);
-    t.pad_x = static_cast<float>((spec.width - resized_w) / 2);
-    t.pad_y = static_cast<float>((spec.height - resized_h) / 2);
+    if (spec.resize == ResizeMode::letterbox) {
+        t.pad_x = static_cast<float>((spec.width - resized_w) / 2);
+        t.pad_y = static_cast<float>((spec.height - resized_h) / 2);
+    }
     return t;
 }
 

@@ -141,3 +141,25 @@ TEST(DetectLabelMap, EmptyFileErrorNamesThePath) {
     std::filesystem::remove(path);
     EXPECT_NE(message.find(path.string()), std::string::npos) << message;
 }
+
+TEST(DetectLabelMap, FromPythonDictAsUltralyticsWritesIt) {
+    const auto labels = LabelMap::from_python_dict("{0: 'person', 1: 'bicycle', 9: 'traffic light', 2: \"it's\"}");
+    ASSERT_EQ(labels.size(), 10u);
+    EXPECT_EQ(labels.name(0), "person");
+    EXPECT_EQ(labels.name(2), "it's");
+    EXPECT_EQ(labels.name(5), "class_5");  // a gap
+    EXPECT_EQ(labels.name(9), "traffic light");
+    EXPECT_EQ(LabelMap::from_python_dict(" {0:'a\\'b',}\n").name(0), "a'b");  // escape, trailing comma
+}
+
+TEST(DetectLabelMap, FromPythonDictErrorsSayWhere) {
+    for (const char* text : {"", "[0, 1]", "{0: person}", "{0: 'a', 0: 'b'}", "{0: 'a'", "{0 'a'}", "{0: 'a'} x", "{}",
+                             "{-1: 'a'}", "{0: 'a' 1: 'b'}"}) {
+        try {
+            LabelMap::from_python_dict(text);
+            ADD_FAILURE() << "no error for: " << text;
+        } catch (const std::invalid_argument& e) {
+            EXPECT_NE(std::string(e.what()).find("class names dict"), std::string::npos) << e.what();
+        }
+    }
+}

@@ -106,3 +106,19 @@ TEST(DetectYolov5, WrongShapeErrorListsOutputs) {
         EXPECT_NE(message.find("'output0' [1,2,8]"), std::string::npos) << message;
     }
 }
+
+TEST(DetectYolov5, MaxDetectionsKeepsTheHighestScores) {
+    Tensor t = make_output(4);
+    set_row(t, 0, {50, 50, 20, 20, 0.9f, 0.5f, 0, 0});    // 0.45
+    set_row(t, 1, {150, 50, 20, 20, 0.9f, 0.9f, 0, 0});   // 0.81
+    set_row(t, 2, {250, 50, 20, 20, 0.9f, 0, 0.7f, 0});   // 0.63
+    set_row(t, 3, {350, 50, 20, 20, 0.9f, 0, 0, 0.3f});   // 0.27
+    DecodeOptions opts = options();
+    opts.max_detections = 2;
+    auto dets = decode_yolov5({{"output0", t}}, 0, 640, 640, kClasses, identity(), opts);
+    ASSERT_EQ(dets.size(), 2u);
+    EXPECT_NEAR(dets[0].score, 0.81f, 1e-6);
+    EXPECT_NEAR(dets[1].score, 0.63f, 1e-6);
+    opts.max_detections = 0;  // no limit
+    EXPECT_EQ(decode_yolov5({{"output0", t}}, 0, 640, 640, kClasses, identity(), opts).size(), 4u);
+}

@@ -96,3 +96,39 @@ TEST(DetectYolov8, WrongShapeErrorListsOutputs) {
         EXPECT_NE(message.find("'output0' [1,7,2]"), std::string::npos) << message;
     }
 }
+
+TEST(DetectYolov8, MapsThroughLetterbox) {
+    Tensor t = make_output(1);
+    set_anchor(t, 0, {320, 320, 100, 50, 0.9f, 0, 0});
+    // A 640x480 image letterboxed into 320x320: scale 0.5, 40 px bars above and below.
+    const InputTransform transform{0.5f, 0.5f, 0, 40, 640, 480};
+    auto dets = decode_yolov8({{"output0", t}}, 0, 320, 320, kClasses, transform, options());
+    ASSERT_EQ(dets.size(), 1u);
+    EXPECT_NEAR(dets[0].box.x_min, 540, 1e-3);  // (270 - 0) / 0.5
+    EXPECT_NEAR(dets[0].box.y_min, 480, 1e-3);  // (295 - 40) / 0.5 = 510, clipped to the image
+    EXPECT_NEAR(dets[0].box.x_max, 640, 1e-3);  // 740, clipped
+    EXPECT_NEAR(dets[0].box.y_max, 480, 1e-3);
+    set_anchor(t, 0, {100, 140, 40, 20, 0.9f, 0, 0});
+    dets = decode_yolov8({{"output0", t}}, 0, 320, 320, kClasses, transform, options());
+    ASSERT_EQ(dets.size(), 1u);
+    EXPECT_NEAR(dets[0].box.x_min, 160, 1e-3);  // (80 - 0) / 0.5
+    EXPECT_NEAR(dets[0].box.y_min, 180, 1e-3);  // (130 - 40) / 0.5
+    EXPECT_NEAR(dets[0].box.x_max, 240, 1e-3);
+    EXPECT_NEAR(dets[0].box.y_max, 220, 1e-3);
+}
+
+TEST(DetectYolov8, ThresholdIsStrictOnTheBestClassAndMaxDetectionsCuts) {
+    Tensor t = make_output(3);
+    set_anchor(t, 0, {50, 50, 10, 10, 0.25f, 0.1f, 0});  // equal to the threshold: dropped
+    set_anchor(t, 1, {150, 50, 10, 10, 0, 0.26f, 0});
+    set_anchor(t, 2, {250, 50, 10, 10, 0, 0, 0.95f});
+    auto dets = decode_yolov8({{"output0", t}}, 0, 640, 640, kClasses, identity(), options());
+    ASSERT_EQ(dets.size(), 2u);
+    EXPECT_EQ(dets[0].class_id, 2);
+    EXPECT_EQ(dets[1].class_id, 1);
+    DecodeOptions opts = options();
+    opts.max_detections = 1;
+    dets = decode_yolov8({{"output0", t}}, 0, 640, 640, kClasses, identity(), opts);
+    ASSERT_EQ(dets.size(), 1u);
+    EXPECT_FLOAT_EQ(dets[0].score, 0.95f);
+}

@@ -116,3 +116,32 @@ TEST(DetectYolox, SuppressesOverlapsOfTheSameClass) {
     EXPECT_EQ(dets[0].class_id, 0);
     EXPECT_EQ(dets[1].class_id, 1);
 }
+
+TEST(DetectYolox, RawBoxesMapThroughLetterbox) {
+    Tensor t = make_output(kRows64);
+    const int row = 64 + 1 * 4 + 2;  // stride 16, grid row 1, col 2: corner (32, 16)
+    set_row(t, row, {0.5f, 0.5f, std::log(2.0f), std::log(1.0f), 0.9f, 0.9f, 0});
+    // A 128x64 image letterboxed into 64x64: scale 0.5, 16 px bars above and below.
+    const InputTransform transform{0.5f, 0.5f, 0, 16, 128, 64};
+    auto dets = decode_yolox({{"output", t}}, 0, 64, 64, kClasses, transform, options());
+    ASSERT_EQ(dets.size(), 1u);
+    // Model input: centre (40, 24), 32 x 16 -> (24, 16, 56, 32); back: (48, 0, 112, 32).
+    expect_box(dets[0].box, 48, 0, 112, 32);
+}
+
+TEST(DetectYolox, BatchIndexInferredClassCountAndMaxDetections) {
+    Tensor t = make_output(kRows64, /*batch=*/2);
+    set_row(t, 3, {0, 0, 0, 0, 0.9f, 0.9f, 0}, /*b=*/1);
+    set_row(t, 40, {0, 0, 0, 0, 0.9f, 0, 0.5f}, /*b=*/1);
+    EXPECT_TRUE(decode_yolox({{"output", t}}, 0, 64, 64, kClasses, identity(), options()).empty());
+    auto dets = decode_yolox({{"output", t}}, 1, 64, 64, /*num_classes=*/0, identity(), options());
+    ASSERT_EQ(dets.size(), 2u);
+    expect_box(dets[0].box, 20, 0, 28, 4);  // stride 8, col 3: centre (24, 0), 8x8, clipped at 0
+    EXPECT_EQ(dets[1].class_id, 1);
+    DecodeOptions opts = options();
+    opts.max_detections = 1;
+    dets = decode_yolox({{"output", t}}, 1, 64, 64, kClasses, identity(), opts);
+    ASSERT_EQ(dets.size(), 1u);
+    EXPECT_EQ(dets[0].class_id, 0);
+    EXPECT_THROW(decode_yolox({{"output", t}}, 2, 64, 64, kClasses, identity(), options()), std::runtime_error);
+}

@@ -23,6 +23,10 @@ public:
     // an interior blank line leaves its id without a class. Throws std::runtime_error naming the
     // file when it cannot be read or holds no label.
     static LabelMap from_file(const std::string& path);
+    // The Python dict literal Ultralytics stores as a model's class names (an OpenVINO export's
+    // rt_info framework/names): {0: 'person', 1: 'bicycle', ...}. Ids may come in any order and
+    // leave gaps. Throws std::invalid_argument saying where the text stops making sense.
+    static LabelMap from_python_dict(std::string_view text);
     // "coco80" or "coco91"; nullopt for any other name.
     static std::optional<LabelMap> builtin(std::string_view name);
 

@@ -20,12 +20,13 @@ struct ModelSpec {
     bool reverse_input_channels = false;  // true: the model wants RGB
     std::array<float, 3> mean_values{0, 0, 0};
     std::array<float, 3> scale_values{1, 1, 1};
-    std::string resize_type = "standard";  // "standard" (stretch) or "fit_to_window_letterbox"
+    std::string resize_type = "standard";  // "standard" (stretch), "fit_to_window_letterbox", "fit_to_window"
     float pad_value = 114;
     float confidence_threshold = 0.25f;
     float iou_threshold = 0.6f;
     int max_detections = 100;
     std::vector<int> strides{8, 16, 32};
+    float center_offset = 0.5f;  // nanodet: cell centre (col + offset)·stride; 0 for NanoDet-Plus
     std::string labels_source = "coco80";  // "coco80", "coco91", or a label file path
     LabelMap labels = LabelMap::coco80();
 };

@@ -14,6 +14,11 @@ std::size_t sink_transposes(Graph& graph);
 // Folds zero Pads into the Convolution after them (and lowest-value Pads into MaxPool).
 std::size_t fuse_pads(Graph& graph);
 
+// Replaces what is known before inference by Consts: Convert of a constant (an OpenVINO
+// converter's f16-compressed weights), ShapeOf of a static shape, Slice and Concat of constants.
+// The folded node keeps its id, name and tensor names; producers left unused are removed.
+std::size_t fold_constants(Graph& graph);
+
 // Names every Result's producing port after the Result when it has no tensor names.
 void name_result_ports(Graph& graph);
 

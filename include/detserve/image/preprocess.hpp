@@ -8,7 +8,12 @@
 
 namespace detserve::image {
 
-enum class ResizeMode { stretch, letterbox };
+// The ModelSpec resize_type values are OpenVINO model API's names for these.
+enum class ResizeMode {
+    stretch,        // "standard": each axis scaled to the input size
+    letterbox,      // "fit_to_window_letterbox": aspect kept, centred, padded on both sides (Ultralytics)
+    fit_to_window,  // "fit_to_window": aspect kept, at the top-left, padded right/bottom (YOLOX's preproc)
+};
 
 struct PreprocessSpec {
     int width = 0, height = 0;

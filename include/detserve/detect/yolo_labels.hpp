@@ -1,0 +1,15 @@
+#pragma once
+// Ground truth in the YOLO label format (darknet, Ultralytics datasets): one object per line,
+// "class_id cx cy w h" with the centre and size normalised by the image's width and height.
+#include <string_view>
+#include <vector>
+
+#include "detserve/detect/recall.hpp"
+
+namespace detserve::detect {
+
+// Boxes in pixels of a width x height image. Blank lines are skipped; a line that is not five
+// numbers with an integer class id >= 0 throws std::invalid_argument naming its line number.
+std::vector<GroundTruth> parse_yolo_labels(std::string_view text, int image_width, int image_height);
+
+}  // namespace detserve::detect

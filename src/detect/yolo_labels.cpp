@@ -1,0 +1,33 @@
+#include "detserve/detect/yolo_labels.hpp"
+
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+#include "detserve/detect/box.hpp"
+
+namespace detserve::detect {
+
+std::vector<GroundTruth> parse_yolo_labels(std::string_view text, int image_width, int image_height) {
+    std::vector<GroundTruth> truths;
+    std::istringstream lines{std::string(text)};
+    std::string line;
+    for (int number = 1; std::getline(lines, line); ++number) {
+        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        std::istringstream fields(line);
+        double class_id = 0, cx = 0, cy = 0, w = 0, h = 0;
+        std::string extra;
+        if (!(fields >> class_id >> cx >> cy >> w >> h) || (fields >> extra) || class_id < 0 ||
+            class_id != std::floor(class_id))
+            throw std::invalid_argument("YOLO labels line " + std::to_string(number) +
+                                        ": expected \"class_id cx cy w h\", got '" + line + "'");
+        const auto width = static_cast<double>(image_width), height = static_cast<double>(image_height);
+        truths.push_back({static_cast<int>(class_id),
+                          box_from_center(static_cast<float>(cx * width), static_cast<float>(cy * height),
+                                          static_cast<float>(w * width), static_cast<float>(h * height))});
+    }
+    return truths;
+}
+
+}  // namespace detserve::detect
