@@ -33,7 +33,7 @@ struct ServeConfig {
     int threads = 1;             // OpenCV threads per forward (process-wide in OpenCV)
     // Batching
     int max_batch = 4;
-    int max_delay_us = 20000;  // a batch closes this long after its first request
+    int max_delay_us = 100000;  // a batch closes this long after its first request
     // Decoding; unset = the model's ModelSpec default
     std::optional<double> threshold;
     std::optional<double> iou_threshold;

@@ -36,7 +36,7 @@ struct BatchRecord {
 
 struct PipelineOptions {
     int max_batch = 4;
-    std::chrono::microseconds max_delay{20000};
+    std::chrono::microseconds max_delay{100000};
     std::int64_t max_pixels = 40'000'000;
     int worker_threads = 0;  // threads for decode/preprocess/postprocess; 0 = one per core
     std::function<void(const BatchRecord&)> on_batch;  // called from the stream that ran it
