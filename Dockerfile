@@ -1,7 +1,7 @@
 # detserve container image.
 #
 #   docker build -t detserve .
-#   docker run --rm -p 8080:8080 detserve                     # the HTTP service (coming next)
+#   docker run --rm -p 8080:8080 detserve                     # the HTTP service on :8080
 #   docker run --rm -v "$PWD/photos:/in:ro" detserve detect /in/dog.jpg
 #
 # The build stage runs the same scripts a developer and CI run (scripts/install-deps.sh,
