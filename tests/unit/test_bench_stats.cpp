@@ -16,7 +16,11 @@
 #include "load/request_builder.hpp"
 #include "load/target_url.hpp"
 
+#include "../support/temp_dir.hpp"
+
 namespace fs = std::filesystem;
+using detserve::test::TempDir;
+using detserve::test::write_file;
 using namespace detserve::bench;
 
 namespace {
@@ -27,23 +31,6 @@ std::vector<double> one_to(int n) {
     return v;
 }
 
-// A fresh directory under the system temp dir, removed at the end of the test.
-class TempDir {
-public:
-    TempDir() : path_(fs::temp_directory_path() / ("detserve_bench_test_" + std::to_string(::getpid()) + "_" +
-                                                   std::to_string(counter_++))) {
-        fs::create_directories(path_);
-    }
-    ~TempDir() { fs::remove_all(path_); }
-    const fs::path& path() const { return path_; }
-    void write(const std::string& name, const std::string& bytes) const {
-        std::ofstream(path_ / name, std::ios::binary) << bytes;
-    }
-
-private:
-    static inline int counter_ = 0;
-    fs::path path_;
-};
 
 const std::string kJpegBytes = std::string("\xFF\xD8\xFF\xE0", 4) + "jpeg-body";
 const std::string kPngBytes = std::string("\x89PNG\r\n\x1A\n", 8) + "png-body";

@@ -11,7 +11,11 @@
 #include "detserve/graph/graph_summary.hpp"
 #include "detserve/graph/ir_reader.hpp"
 
+#include "../support/temp_dir.hpp"
+
 namespace fs = std::filesystem;
+using detserve::test::TempDir;
+using detserve::test::write_file;
 using namespace detserve::graph;
 
 namespace {
@@ -87,21 +91,6 @@ Graph small_detector() {
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-class TempDir {
-public:
-    TempDir() {
-        std::random_device random;
-        path_ = fs::temp_directory_path() / ("detserve_ir_writer_" + std::to_string(random()) + std::to_string(random()));
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
-    }
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
 
 void expect_same_graph(const Graph& expected, const Graph& actual) {
     EXPECT_EQ(actual.name, expected.name);
@@ -203,7 +192,7 @@ TEST(IrWriter, ConstOffsetsPointIntoTheNewBin) {
 }
 
 TEST(IrWriter, WriteIrCreatesDirectoriesAndReadsBack) {
-    const TempDir root;  // not created: write_ir must create it
+    const TempDir root;  // write_ir must create nested/dir under it
     const fs::path xml_path = root.path() / "nested" / "dir" / "model.xml";
     const Graph graph = small_detector();
     write_ir(graph, xml_path);

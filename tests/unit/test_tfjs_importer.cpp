@@ -26,7 +26,11 @@
 #include "detserve/graph/ir_writer.hpp"
 #include "detserve/graph/passes.hpp"
 
+#include "../support/temp_dir.hpp"
+
 namespace fs = std::filesystem;
+using detserve::test::TempDir;
+using detserve::test::write_file;
 using namespace detserve::graph;
 using nlohmann::json;
 
@@ -325,28 +329,7 @@ detserve::Tensor batch_of(const std::vector<std::vector<float>>& images) {
     return t;
 }
 
-// A scratch directory removed at the end of the test.
-class TempDir {
-public:
-    TempDir() {
-        const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-        path_ = fs::temp_directory_path() / ("detserve_tfjs_test_" + std::to_string(stamp));
-        fs::create_directories(path_);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
-    }
-    const fs::path& path() const { return path_; }
 
-private:
-    fs::path path_;
-};
-
-void write_file(const fs::path& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
-void write_file(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
-    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-}
 
 }  // namespace
 
