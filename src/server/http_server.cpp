@@ -5,60 +5,41 @@
 
 #include <httplib.h>
 
-#include "routes.hpp"
+#include "detserve/server/api_error.hpp"
+#include "route_table.hpp"
 
 namespace detserve::server {
 namespace {
 
-using Handler = void (*)(ServerContext&, const httplib::Request&, httplib::Response&);
-
-struct Route {
-    const char* method;
-    const char* pattern;  // also the metrics' route label
-    Handler handler;
-};
-
-const std::vector<Route>& routes() {
-    static const std::vector<Route> table = {
-        {"POST", "/v1/detect", handle_detect}, {"GET", "/v1/models", handle_models},
-        {"GET", "/healthz", handle_healthz},   {"GET", "/readyz", handle_readyz},
-        {"GET", "/metrics", handle_metrics},
-    };
-    return table;
-}
-
 // The metrics label of a request: its route's pattern, or "unmatched" (raw paths would make the
 // label set unbounded).
 std::string route_label(const httplib::Request& request) {
-    for (const auto& route : routes())
-        if (request.path == route.pattern) return route.pattern;
-    return "unmatched";
-}
-
-void write_error(httplib::Response& response, int status, const std::string& code, const std::string& message) {
-    response.status = status;
-    if (status == 503) response.set_header("Retry-After", "1");
-    response.set_content(error_body(code, message), "application/json");
+    const Route* route = match_route(request.path);
+    return route ? route->pattern : "unmatched";
 }
 
 // Errors cpp-httplib produces itself (no route, body over the limit, unparsable request) come
-// with an empty body: give them the native JSON error too.
+// with an empty body: give them the error shape of the API the path belongs to.
 void describe_library_error(const httplib::Request& request, httplib::Response& response, std::int64_t max_body) {
+    const ErrorStyle style = error_style_for_path(request.path);
     switch (response.status) {
         case 404: {
-            std::string known;
-            for (const auto& route : routes())
-                if (request.path == route.pattern) known = route.method;
-            if (!known.empty())
-                return write_error(response, 405, "method_not_allowed",
-                                   request.method + " is not allowed on " + request.path + "; use " + known);
-            return write_error(response, 404, "not_found", "no route for " + request.method + " " + request.path);
+            std::string allowed;
+            for (const auto& route : all_routes())
+                if (std::regex_match(request.path, std::regex(route.regex)))
+                    allowed += (allowed.empty() ? "" : ", ") + route.method;
+            if (!allowed.empty()) {
+                response.set_header("Allow", allowed);
+                return write_error(response, style, 405, "method_not_allowed",
+                                   request.method + " is not allowed on " + request.path + "; use " + allowed);
+            }
+            return write_error(response, style, 404, "not_found", "no route for " + request.method + " " + request.path);
         }
         case 413:
-            return write_error(response, 413, "body_too_large",
+            return write_error(response, style, 413, "body_too_large",
                                "the request body is larger than max_body_bytes (" + std::to_string(max_body) + ")");
         default:
-            return write_error(response, response.status, "bad_request", "the HTTP request could not be read");
+            return write_error(response, style, response.status, "bad_request", "the HTTP request could not be read");
     }
 }
 
@@ -90,20 +71,22 @@ void HttpServer::Impl::install_routes() {
         request_started = pipeline::Clock::now();
         return httplib::Server::HandlerResponse::Unhandled;
     });
-    for (const auto& route : routes()) {
+    for (const auto& route : all_routes()) {
         auto handler = [this, &route](const httplib::Request& request, httplib::Response& response) {
             try {
                 route.handler(context, request, response);
             } catch (const ApiError& e) {
-                write_error(response, e.status(), e.code(), e.what());
+                write_error(response, route.errors, e.status(), e.code(), e.what());
             }
         };
-        if (std::string(route.method) == "GET")
-            http.Get(route.pattern, handler);
+        if (route.method == "GET")
+            http.Get(route.regex, handler);
+        else if (route.method == "POST")
+            http.Post(route.regex, handler);
         else
-            http.Post(route.pattern, handler);
+            throw std::logic_error("route " + route.pattern + ": unsupported method " + route.method);
     }
-    http.set_exception_handler([](const httplib::Request&, httplib::Response& response, std::exception_ptr error) {
+    http.set_exception_handler([](const httplib::Request& request, httplib::Response& response, std::exception_ptr error) {
         std::string message = "unexpected error";
         try {
             std::rethrow_exception(error);
@@ -111,7 +94,7 @@ void HttpServer::Impl::install_routes() {
             message = e.what();
         } catch (...) {
         }
-        write_error(response, 500, "internal_error", message);
+        write_error(response, error_style_for_path(request.path), 500, "internal_error", message);
     });
     const auto max_body = options.max_body_bytes;
     http.set_error_handler(httplib::Server::HandlerWithResponse(

@@ -1,0 +1,18 @@
+#include "route_table.hpp"
+#include "routes.hpp"
+
+namespace detserve::server {
+
+std::vector<Route> native_routes() {
+    return {
+        {"POST", "/v1/detect", "/v1/detect", ErrorStyle::native, handle_detect,
+         "Detect objects in one image (raw JPEG/PNG body) or several (multipart 'image' fields)"},
+        {"GET", "/v1/models", "/v1/models", ErrorStyle::native, handle_models, "The served model"},
+        {"GET", "/healthz", "/healthz", ErrorStyle::native, handle_healthz, "Liveness: the process is up"},
+        {"GET", "/readyz", "/readyz", ErrorStyle::native, handle_readyz,
+         "Readiness: the model is compiled and warmed up"},
+        {"GET", "/metrics", "/metrics", ErrorStyle::native, handle_metrics, "Prometheus text exposition 0.0.4"},
+    };
+}
+
+}  // namespace detserve::server
