@@ -25,6 +25,8 @@ test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
   pocl-opencl-icd clinfo
   prometheus   # for promtool (checks the /metrics text)
+  chromium     # the web page's browser test (driven by puppeteer-core from npm)
+  nginx-light  # the scale-out check: two replicas behind nginx
 )
 
 case "$profile" in

@@ -41,6 +41,10 @@ server::ServerOptions server_options(const ServeConfig& config) {
     o.request_timeout = std::chrono::milliseconds(config.request_timeout_ms);
     o.max_images_per_request = config.max_images_per_request;
     o.access_log = config.access_log;
+    o.web_root = config.web_root;
+    o.cors_allowed_origins = config.cors_allowed_origins;
+    o.cors_allowed_methods = config.cors_allowed_methods;
+    o.cors_allowed_headers = config.cors_allowed_headers;
     return o;
 }
 

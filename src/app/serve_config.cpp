@@ -156,10 +156,12 @@ Setting boolean(std::string name, bool ServeConfig::*member, std::string help) {
     return {std::move(name), "boolean", "true|false", std::move(help), true, std::move(set), std::move(get)};
 }
 
-Setting text(std::string name, std::string ServeConfig::*member, std::string metavar, std::string help) {
+Setting text(std::string name, std::string ServeConfig::*member, std::string metavar, std::string help,
+             bool may_be_empty = false) {
     auto set = [=](ServeConfig& config, const RawValue& raw) {
         auto value = to_string(raw);
-        if (!value || value->empty()) throw BadValue("expected a non-empty string, got " + raw.shown());
+        if (!value || (value->empty() && !may_be_empty))
+            throw BadValue("expected a non-empty string, got " + raw.shown());
         config.*member = std::move(*value);
     };
     auto get = [=](const ServeConfig& config) { return Json(config.*member); };
@@ -242,6 +244,13 @@ const std::vector<Setting>& settings() {
         integer("shutdown_timeout_ms", &C::shutdown_timeout_ms, 0, 3'600'000,
                 "on SIGTERM, milliseconds to wait for in-flight requests before exiting"),
         boolean("access_log", &C::access_log, "one line per request on stderr"),
+        text("web_root", &C::web_root, "DIR",
+             "directory of the web page served at GET / (relative to the working directory)"),
+        text("cors_allowed_origins", &C::cors_allowed_origins, "ORIGINS",
+             "comma-separated origins allowed to call the API from a browser, or *; empty: no CORS headers",
+             true),
+        text("cors_allowed_methods", &C::cors_allowed_methods, "METHODS", "methods a CORS preflight allows"),
+        text("cors_allowed_headers", &C::cors_allowed_headers, "HEADERS", "request headers a CORS preflight allows"),
     };
     return table;
 }

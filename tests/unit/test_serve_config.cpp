@@ -101,7 +101,11 @@ const Json& non_default_settings() {
                                {"max_pixels", 1000000},
                                {"max_images_per_request", 2},
                                {"shutdown_timeout_ms", 0},
-                               {"access_log", true}};
+                               {"access_log", true},
+                               {"web_root", "/srv/detserve/web"},
+                               {"cors_allowed_origins", "https://a.example, https://b.example"},
+                               {"cors_allowed_methods", "GET, POST"},
+                               {"cors_allowed_headers", "Content-Type"}};
     return settings;
 }
 

@@ -46,6 +46,11 @@ struct ServeConfig {
     int max_images_per_request = 16;                 // multipart image fields per request
     int shutdown_timeout_ms = 10000;                 // SIGTERM: bounded wait for in-flight requests
     bool access_log = false;                         // one line per request on stderr
+    // Web page and browsers
+    std::string web_root = "web";      // GET / serves web_root/index.html
+    std::string cors_allowed_origins;  // "" = no CORS headers; "*" or "https://a.example, https://b.example"
+    std::string cors_allowed_methods = "GET, POST, OPTIONS";
+    std::string cors_allowed_headers = "Content-Type, X-Request-Id, Authorization, Inference-Header-Content-Length";
 };
 
 // A bad setting: the message names its source and key, e.g.

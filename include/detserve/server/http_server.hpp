@@ -27,6 +27,10 @@ struct ServerOptions {
     std::chrono::milliseconds request_timeout{60000};
     int max_images_per_request = 16;
     bool access_log = false;
+    std::string web_root = "web";
+    std::string cors_allowed_origins;  // empty: no CORS headers
+    std::string cors_allowed_methods = "GET, POST, OPTIONS";
+    std::string cors_allowed_headers = "Content-Type, X-Request-Id, Authorization, Inference-Header-Content-Length";
 };
 
 // What GET /v1/models reports and what the routes need to know about the served model.
