@@ -26,7 +26,7 @@ const std::vector<CompiledRoute>& compiled_routes() {
 const std::vector<Route>& all_routes() {
     static const std::vector<Route> routes = [] {
         std::vector<Route> out;
-        for (auto family : {native_routes})
+        for (auto family : {native_routes, deepstack_routes, kserve_routes, web_routes})
             for (auto& route : family()) out.push_back(std::move(route));
         return out;
     }();

@@ -27,7 +27,10 @@ struct Route {
     std::string summary;  // one line for /openapi.json
 };
 
-std::vector<Route> native_routes();  // detect_route.cpp, info_routes.cpp
+std::vector<Route> native_routes();     // native_routes.cpp
+std::vector<Route> deepstack_routes();  // deepstack_routes.cpp: DeepStack / CodeProject.AI
+std::vector<Route> kserve_routes();     // kserve_routes.cpp: KServe v2 REST
+std::vector<Route> web_routes();        // web_routes.cpp: the web page
 
 // Every route the server installs, in match order.
 const std::vector<Route>& all_routes();
