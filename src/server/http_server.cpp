@@ -6,6 +6,7 @@
 #include <httplib.h>
 
 #include "detserve/server/api_error.hpp"
+#include "cors.hpp"
 #include "route_table.hpp"
 
 namespace detserve::server {
@@ -51,10 +52,35 @@ struct HttpServer::Impl {
     ServerContext context;
     httplib::Server http;
 
+    CorsPolicy cors;
+
     Impl(ServerOptions options, MetricsRegistry& registry, ServiceMetrics& metrics)
-        : context(std::move(options), registry, metrics) {}
+        : context(std::move(options), registry, metrics),
+          cors(make_cors_policy(context.options.cors_allowed_origins, context.options.cors_allowed_methods,
+                                context.options.cors_allowed_headers)) {}
     void install_routes();
+    void answer_options(const httplib::Request& request, httplib::Response& response) const;
 };
+
+// OPTIONS: a CORS preflight from an allowed origin gets the allowed methods and headers; any other
+// OPTIONS request gets the methods of the route (or 404).
+void HttpServer::Impl::answer_options(const httplib::Request& request, httplib::Response& response) const {
+    std::string methods;
+    for (const auto& route : all_routes())
+        if (std::regex_match(request.path, std::regex(route.regex))) methods += route.method + ", ";
+    if (methods.empty())
+        return write_error(response, error_style_for_path(request.path), 404, "not_found",
+                           "no route for " + request.path);
+    methods += "OPTIONS";
+    response.status = 204;
+    response.set_header("Allow", methods);
+    const bool preflight = request.has_header("Access-Control-Request-Method");
+    if (preflight && allowed_origin(cors, request.get_header_value("Origin"))) {
+        response.set_header("Access-Control-Allow-Methods", cors.methods);
+        response.set_header("Access-Control-Allow-Headers", cors.headers);
+        response.set_header("Access-Control-Max-Age", "600");
+    }
+}
 
 void HttpServer::Impl::install_routes() {
     const auto& options = context.options;
@@ -67,9 +93,19 @@ void HttpServer::Impl::install_routes() {
     http.set_payload_max_length(static_cast<std::size_t>(options.max_body_bytes));
 
     // Runs before the body is read: the one place that sees every request start.
-    http.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+    http.set_pre_routing_handler([this](const httplib::Request& request, httplib::Response& response) {
         request_started = pipeline::Clock::now();
-        return httplib::Server::HandlerResponse::Unhandled;
+        if (request.method != "OPTIONS") return httplib::Server::HandlerResponse::Unhandled;
+        answer_options(request, response);
+        return httplib::Server::HandlerResponse::Handled;
+    });
+    // Runs before every answer is written, whoever produced it (routes, errors, preflights).
+    http.set_post_routing_handler([this](const httplib::Request& request, httplib::Response& response) {
+        const auto origin = allowed_origin(cors, request.get_header_value("Origin"));
+        if (!origin) return;
+        response.set_header("Access-Control-Allow-Origin", *origin);
+        if (*origin != "*") response.set_header("Vary", "Origin");
+        response.set_header("Access-Control-Expose-Headers", "X-Request-Id, Retry-After");
     });
     for (const auto& route : all_routes()) {
         auto handler = [this, &route](const httplib::Request& request, httplib::Response& response) {
@@ -111,6 +147,12 @@ void HttpServer::Impl::install_routes() {
             std::clog << request.remote_addr << " \"" << request.method << ' ' << request.path << "\" "
                       << response.status << ' ' << response.body.size() << ' ' << seconds * 1000.0 << "ms\n";
     });
+}
+
+std::vector<std::pair<std::string, std::string>> registered_routes() {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& route : all_routes()) out.emplace_back(route.method, route.pattern);
+    return out;
 }
 
 HttpServer::HttpServer(ServerOptions options, MetricsRegistry& registry, ServiceMetrics& metrics)

@@ -1,6 +1,7 @@
 // Health, readiness, model description and metrics.
 #include <nlohmann/json.hpp>
 
+#include "openapi_document.hpp"
 #include "routes.hpp"
 
 namespace detserve::server {
@@ -56,6 +57,10 @@ void handle_models(ServerContext& context, const httplib::Request&, httplib::Res
                          {"iou_threshold", m.defaults.iou_threshold},
                          {"max_detections", m.defaults.max_detections}};
     json_answer(response, {{"models", nlohmann::ordered_json::array({model})}});
+}
+
+void handle_openapi(ServerContext&, const httplib::Request&, httplib::Response& response) {
+    response.set_content(std::string(openapi_document()), "application/json");
 }
 
 void handle_metrics(ServerContext& context, const httplib::Request&, httplib::Response& response) {

@@ -12,6 +12,7 @@ std::vector<Route> native_routes() {
         {"GET", "/readyz", "/readyz", ErrorStyle::native, handle_readyz,
          "Readiness: the model is compiled and warmed up"},
         {"GET", "/metrics", "/metrics", ErrorStyle::native, handle_metrics, "Prometheus text exposition 0.0.4"},
+        {"GET", "/openapi.json", "/openapi\\.json", ErrorStyle::native, handle_openapi, "This API's OpenAPI 3 document"},
     };
 }
 

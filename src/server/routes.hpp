@@ -12,6 +12,7 @@ void handle_detect(ServerContext& context, const httplib::Request& request, http
 void handle_models(ServerContext& context, const httplib::Request& request, httplib::Response& response);
 void handle_healthz(ServerContext& context, const httplib::Request& request, httplib::Response& response);
 void handle_readyz(ServerContext& context, const httplib::Request& request, httplib::Response& response);
+void handle_openapi(ServerContext& context, const httplib::Request& request, httplib::Response& response);
 void handle_metrics(ServerContext& context, const httplib::Request& request, httplib::Response& response);
 
 // The ready model, or ApiError 503 (loading / failed to load / draining).

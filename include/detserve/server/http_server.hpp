@@ -43,6 +43,10 @@ struct ServedModel {
     detect::DecodeOptions defaults;  // the model's thresholds, after config overrides
 };
 
+// Every route the server installs, as (method, pattern) with {name} placeholders — what
+// /openapi.json must describe.
+std::vector<std::pair<std::string, std::string>> registered_routes();
+
 class HttpServer {
 public:
     // GET /metrics renders `registry`; `metrics` must be registered on it. Both outlive the server.
