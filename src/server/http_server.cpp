@@ -27,7 +27,8 @@ void describe_library_error(const httplib::Request& request, httplib::Response& 
         case 404: {
             std::string allowed;
             for (const auto& route : all_routes())
-                if (std::regex_match(request.path, std::regex(route.regex)))
+                if (std::regex_match(request.path, std::regex(route.regex)) &&
+                    allowed.find(route.method) == std::string::npos)
                     allowed += (allowed.empty() ? "" : ", ") + route.method;
             if (!allowed.empty()) {
                 response.set_header("Allow", allowed);
@@ -67,7 +68,8 @@ struct HttpServer::Impl {
 void HttpServer::Impl::answer_options(const httplib::Request& request, httplib::Response& response) const {
     std::string methods;
     for (const auto& route : all_routes())
-        if (std::regex_match(request.path, std::regex(route.regex))) methods += route.method + ", ";
+        if (std::regex_match(request.path, std::regex(route.regex)) && methods.find(route.method) == std::string::npos)
+            methods += route.method + ", ";
     if (methods.empty())
         return write_error(response, error_style_for_path(request.path), 404, "not_found",
                            "no route for " + request.path);
