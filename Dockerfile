@@ -5,8 +5,11 @@
 #   docker run --rm -v "$PWD/photos:/in:ro" detserve detect /in/dog.jpg
 #
 # The build stage runs the same scripts a developer and CI run (scripts/install-deps.sh,
-# scripts/build.sh, scripts/fetch-default-model.sh); the runtime stage holds only shared libraries,
-# the binary, config/ and the converted default model.
+# scripts/build.sh, scripts/fetch-default-model.sh); the runtime stage holds only the binary, the
+# web page, config/, the converted default model and the shared libraries the binary loads.
+# tests/deploy/check-dockerfile.sh (ctest deploy.dockerfile) keeps this file honest without a
+# Docker engine: it checks the runtime package list below against `ldd` of the built binary.
+# Running it: docs/deployment.md.
 
 # ---- build ---------------------------------------------------------------------------------------
 FROM debian:bookworm-slim AS build
@@ -28,34 +31,42 @@ RUN DETSERVE_BUILD_TESTS=OFF DETSERVE_BUILD_BENCH=OFF bash scripts/build.sh \
 # ---- runtime -------------------------------------------------------------------------------------
 FROM debian:bookworm-slim AS runtime
 
-# Shared libraries of build/detserve (OpenCV 4.6 dnn, oneTBB, pugixml, cpp-httplib, oneDNN) and
-# curl for the health check. For --target opencl add an OpenCL ICD (e.g. pocl-opencl-icd).
+# The packages of the libraries build/detserve links (OpenCV 4.6 core/imgproc/imgcodecs/dnn, oneTBB,
+# pugixml, cpp-httplib; apt brings what they need in turn) and curl for the HEALTHCHECK.
+# libc6, libgcc-s1 and libstdc++6 are already in bookworm-slim. For --target opencl add
+# ocl-icd-libopencl1 and an OpenCL driver (e.g. pocl-opencl-icd): OpenCV loads them at run time.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libopencv-dnn406 libopencv-imgcodecs406 libopencv-imgproc406 libopencv-core406 \
-      libtbb12 libpugixml1v5 libcpp-httplib0.11 libdnnl2 \
-      ca-certificates curl \
+      libtbb12 libpugixml1v5 libcpp-httplib0.11 \
+      curl \
  && rm -rf /var/lib/apt/lists/*
 
-RUN useradd --system --user-group --home-dir /opt/detserve --no-create-home \
+# A fixed numeric id, so that Kubernetes' runAsNonRoot can verify it (deploy/kubernetes/).
+RUN groupadd --system --gid 10001 detserve \
+ && useradd --system --uid 10001 --gid detserve --home-dir /opt/detserve --no-create-home \
       --shell /usr/sbin/nologin detserve
 
+# The service reads models/, config/ and web/ relative to this directory (config/default.json).
 WORKDIR /opt/detserve
 COPY --from=build /src/build/detserve /usr/local/bin/detserve
 COPY --from=build /src/config ./config
 COPY --from=build /src/models ./models
-# COPY --from=build /src/web ./web        # once the web page (GET /) exists
+COPY --from=build /src/web ./web
 
 # Fail the image build if a shared library of the binary is missing from the list above.
 RUN ldd /usr/local/bin/detserve && ! ldd /usr/local/bin/detserve | grep -F 'not found'
 
-USER detserve
+USER 10001:10001
 # Listen on all interfaces inside the container (settings: config/default.json, env DETSERVE_*).
 ENV DETSERVE_HOST=0.0.0.0 \
     DETSERVE_PORT=8080
 EXPOSE 8080
+# /healthz answers 200 as long as the process runs (readiness, /readyz, is the orchestrator's).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-  CMD curl -fsS http://127.0.0.1:8080/healthz || exit 1
+  CMD curl -fsS "http://127.0.0.1:${DETSERVE_PORT}/healthz" || exit 1
+# SIGTERM: /readyz turns 503, the listener closes, requests in flight are answered, exit 0
+# (within shutdown_timeout_ms, default 10 s: give `docker stop -t` more than that).
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["detserve"]
 CMD ["serve"]

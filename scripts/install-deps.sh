@@ -27,6 +27,7 @@ test_pkgs=(
   prometheus   # for promtool (checks the /metrics text)
   chromium     # the web page's browser test (driven by puppeteer-core from npm)
   nginx-light  # the scale-out check: two replicas behind nginx
+  python3-yaml # the Kubernetes manifests' consistency check
 )
 
 case "$profile" in

@@ -103,6 +103,9 @@ void HttpServer::Impl::install_routes() {
     });
     // Runs before every answer is written, whoever produced it (routes, errors, preflights).
     http.set_post_routing_handler([this](const httplib::Request& request, httplib::Response& response) {
+        // Draining: kept-alive connections outlive the closed listener; ask clients to hang up so
+        // that their next request goes to a replica that is not stopping.
+        if (context.draining.load()) response.set_header("Connection", "close");
         const auto origin = allowed_origin(cors, request.get_header_value("Origin"));
         if (!origin) return;
         response.set_header("Access-Control-Allow-Origin", *origin);
