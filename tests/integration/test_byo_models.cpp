@@ -166,7 +166,6 @@ TEST(ByoModels, NanodetMOnnxLoadsThroughItsSidecar) {
     EXPECT_EQ(model.input_height, 416);
 
     // Its outputs are the split layout with reg_max 7: 4 x 8 bins, unlike the default's 4 x 11.
-    // 
     Detector detector(model, {});
     std::vector<detserve::detect::InputTransform> transforms;
     const cv::Mat black(480, 640, CV_8UC3, cv::Scalar::all(0));
