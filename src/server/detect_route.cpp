@@ -1,23 +1,39 @@
-// POST /v1/detect: images in, detections out, each image through the pipeline.
+// POST /v1/detect: images in, detections out, each image through the pipeline. With
+// annotate=true the answer is the one image as a JPEG with its detections drawn.
+#include <span>
+
+#include "annotate.hpp"
 #include "detect_images.hpp"
 #include "detect_request.hpp"
+#include "detserve/image/image_decoder.hpp"
 #include "request_id.hpp"
 #include "result_json.hpp"
 #include "routes.hpp"
 
 namespace detserve::server {
+namespace {
 
-void handle_detect(ServerContext& context, const httplib::Request& request, httplib::Response& response) {
-    const auto start = pipeline::Clock::now();
-    const std::string id = request_id(request.get_header_value("X-Request-Id"));
-    response.set_header("X-Request-Id", id);
+bool annotate_requested(const httplib::Request& request) {
+    if (!request.has_param("annotate")) return false;
+    const std::string value = request.get_param_value("annotate");
+    if (value == "true" || value == "1") return true;
+    if (value == "false" || value == "0") return false;
+    throw ApiError(400, "invalid_parameter", "annotate: expected true or false, got '" + value + "'");
+}
 
-    const ServingModel& serving = require_model(context);
-    auto images = images_from_request(request, "image", context.options.max_images_per_request);
-    const auto options = options_from_query(request, serving.model.defaults, serving.model.labels);
+// The pipeline decoded the image already; decoding it again here keeps decoded pixels out of
+// DetectResult, which every other route would pay for.
+std::string annotated_jpeg(const pipeline::ImageBytes& image, const pipeline::DetectResult& result,
+                           std::int64_t max_pixels) {
+    const auto bytes = image.view();
+    cv::Mat pixels =
+        image::decode_image(std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()), max_pixels);
+    draw_detections(pixels, result.detections);
+    return encode_jpeg(pixels);
+}
 
-    const auto results = detect_images(context, serving, std::move(images), options, start);
-
+void answer_json(httplib::Response& response, const std::string& id, const ServingModel& serving,
+                 const std::vector<pipeline::DetectResult>& results) {
     nlohmann::ordered_json body;
     body["request_id"] = id;
     body["model"] = serving.model.name;
@@ -29,6 +45,34 @@ void handle_detect(ServerContext& context, const httplib::Request& request, http
         for (const auto& result : results) body["results"].push_back(result_to_json(result));
     }
     response.set_content(body.dump(), "application/json");
+}
+
+}  // namespace
+
+void handle_detect(ServerContext& context, const httplib::Request& request, httplib::Response& response) {
+    const auto start = pipeline::Clock::now();
+    const std::string id = request_id(request.get_header_value("X-Request-Id"));
+    response.set_header("X-Request-Id", id);
+
+    const ServingModel& serving = require_model(context);
+    auto images = images_from_request(request, "image", context.options.max_images_per_request);
+    const auto options = options_from_query(request, serving.model.defaults, serving.model.labels, {"annotate"});
+    const bool annotate = annotate_requested(request);
+    if (annotate && images.size() != 1)
+        throw ApiError(400, "invalid_parameter",
+                       "annotate=true answers one JPEG: send one image (this request has " +
+                           std::to_string(images.size()) + ")");
+    const auto first_image = images.front();  // shares the bytes with the pipeline's copy
+
+    const auto results = detect_images(context, serving, std::move(images), options, start);
+
+    if (annotate) {
+        response.set_header("X-Detections", std::to_string(results[0].detections.size()));
+        response.set_content(annotated_jpeg(first_image, results[0], serving.pipeline->options().max_pixels),
+                             "image/jpeg");
+        return;
+    }
+    answer_json(response, id, serving, results);
 }
 
 }  // namespace detserve::server

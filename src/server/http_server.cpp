@@ -110,7 +110,7 @@ void HttpServer::Impl::install_routes() {
         if (!origin) return;
         response.set_header("Access-Control-Allow-Origin", *origin);
         if (*origin != "*") response.set_header("Vary", "Origin");
-        response.set_header("Access-Control-Expose-Headers", "X-Request-Id, Retry-After");
+        response.set_header("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, X-Detections");
     });
     for (const auto& route : all_routes()) {
         auto handler = [this, &route](const httplib::Request& request, httplib::Response& response) {

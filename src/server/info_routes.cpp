@@ -1,4 +1,6 @@
 // Health, readiness, model description and metrics.
+#include <cmath>
+
 #include <nlohmann/json.hpp>
 
 #include "openapi_document.hpp"
@@ -53,8 +55,10 @@ void handle_models(ServerContext& context, const httplib::Request&, httplib::Res
     model["max_batch"] = m.max_batch;
     model["streams"] = m.streams;
     model["spec_source"] = m.spec_source;
-    model["defaults"] = {{"threshold", m.defaults.score_threshold},
-                         {"iou_threshold", m.defaults.iou_threshold},
+    // Thresholds are floats; printed as doubles they would read 0.6000000238418579.
+    const auto short_decimal = [](float v) { return std::round(static_cast<double>(v) * 1e6) / 1e6; };
+    model["defaults"] = {{"threshold", short_decimal(m.defaults.score_threshold)},
+                         {"iou_threshold", short_decimal(m.defaults.iou_threshold)},
                          {"max_detections", m.defaults.max_detections}};
     json_answer(response, {{"models", nlohmann::ordered_json::array({model})}});
 }

@@ -1,0 +1,33 @@
+// The served model, from GET /v1/models.
+import { el } from './dom.js';
+
+// The server's floats arrive as doubles (0.6000000238418579).
+function short(number) {
+  return String(Number(number.toPrecision(4)));
+}
+
+function yesNo(value) {
+  return value ? 'yes' : 'no';
+}
+
+export function renderModel(container, model) {
+  const rows = [
+    ['name', model.name],
+    ['family', model.family],
+    ['format', model.format],
+    ['engine', `${model.engine} · ${model.target} · ${model.precision}`],
+    ['input', `[${model.input_shape.join(', ')}]`],
+    ['classes', String(model.labels_count)],
+    ['streams', String(model.streams)],
+    ['max batch', `${model.max_batch} (dynamic: ${yesNo(model.dynamic_batch)})`],
+    ['threshold', `${short(model.defaults.threshold)} · NMS IoU ${short(model.defaults.iou_threshold)}`],
+    ['max boxes', String(model.defaults.max_detections)],
+  ];
+  container.replaceChildren(el('dl', { className: 'model-info' },
+    ...rows.map(([name, value]) => el('div', {}, el('dt', {}, name), el('dd', {}, value)))));
+}
+
+export function renderModelError(container, failure) {
+  container.replaceChildren(el('p', { className: 'error', role: 'alert' },
+    el('strong', {}, failure.title ?? 'Error'), ' ', failure.message));
+}
