@@ -149,6 +149,30 @@ private:
     fs::path log_path_;
 };
 
+// One server for a whole test suite: `Suite` may define `static std::vector<std::string>
+// server_args()` for its flags. Tests talk to it through client().
+template <class Suite>
+class SharedServerTest : public ::testing::Test {
+protected:
+    static std::vector<std::string> server_args() { return {}; }
+
+    static void SetUpTestSuite() {
+        ASSERT_TRUE(fs::exists(default_model_path())) << missing_model_message(default_model_path());
+        server_ = ServerProcess::start_ready(Suite::server_args()).release();
+    }
+    static void TearDownTestSuite() {
+        delete server_;
+        server_ = nullptr;
+    }
+    void SetUp() override {
+        ASSERT_NE(server_, nullptr);
+        ASSERT_FALSE(server_->exited()) << server_->log();
+    }
+    httplib::Client client() { return server_->client(); }
+
+    static inline ServerProcess* server_ = nullptr;
+};
+
 inline nlohmann::json json_of(const httplib::Result& result) {
     if (!result) return nullptr;
     return nlohmann::json::parse(result->body, nullptr, false);

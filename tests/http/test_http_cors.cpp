@@ -4,20 +4,11 @@
 namespace detserve::test {
 namespace {
 
-class HttpCors : public ::testing::Test {
-protected:
-    static void SetUpTestSuite() {
-        ASSERT_TRUE(fs::exists(default_model_path())) << missing_model_message(default_model_path());
-        server_ = ServerProcess::start_ready({"--cors-allowed-origins", "https://app.example"}).release();
-    }
-    static void TearDownTestSuite() {
-        delete server_;
-        server_ = nullptr;
-    }
-    static ServerProcess* server_;
+class HttpCors : public SharedServerTest<HttpCors> {
+public:
+    static std::vector<std::string> server_args() { return {"--cors-allowed-origins", "https://app.example"}; }
 };
 
-ServerProcess* HttpCors::server_ = nullptr;
 
 TEST_F(HttpCors, PreflightFromAnAllowedOriginGetsTheAllowedMethodsAndHeaders) {
     httplib::Headers headers{{"Origin", "https://app.example"},

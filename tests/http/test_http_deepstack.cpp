@@ -52,23 +52,13 @@ bool contains(const std::vector<std::string>& labels, const std::string& label) 
     return std::find(labels.begin(), labels.end(), label) != labels.end();
 }
 
-class DeepStack : public ::testing::Test {
+class DeepStack : public SharedServerTest<DeepStack> {
 protected:
-    static void SetUpTestSuite() {
-        ASSERT_TRUE(fs::exists(default_model_path())) << missing_model_message(default_model_path());
-        server_ = ServerProcess::start_ready().release();
-    }
-    static void TearDownTestSuite() {
-        delete server_;
-        server_ = nullptr;
-    }
     void SetUp() override {
-        ASSERT_NE(server_, nullptr);
-        ASSERT_FALSE(server_->exited()) << server_->log();
+        SharedServerTest::SetUp();
         dog_ = photo_bytes("dog.jpg");
         ASSERT_FALSE(dog_.empty()) << missing_photo_message("dog.jpg");
     }
-    httplib::Client client() { return server_->client(); }
 
     httplib::Result post_like_requests(const std::string& path,
                                        const std::vector<std::pair<std::string, std::string>>& fields) {
@@ -76,11 +66,9 @@ protected:
                              ("multipart/form-data; boundary=" + kBoundary).c_str());
     }
 
-    static ServerProcess* server_;
     std::string dog_;
 };
 
-ServerProcess* DeepStack::server_ = nullptr;
 
 TEST_F(DeepStack, FrigateRequestGetsPredictionsSortedByConfidence) {
     // DeepStack.detect_raw: data={"api_key": ""} (the default key), files={"image": jpeg}.

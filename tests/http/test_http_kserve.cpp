@@ -56,23 +56,13 @@ const nlohmann::json* output_named(const nlohmann::json& answer, const std::stri
     return nullptr;
 }
 
-class KServe : public ::testing::Test {
+class KServe : public SharedServerTest<KServe> {
 protected:
-    static void SetUpTestSuite() {
-        ASSERT_TRUE(fs::exists(default_model_path())) << missing_model_message(default_model_path());
-        server_ = ServerProcess::start_ready().release();
-    }
-    static void TearDownTestSuite() {
-        delete server_;
-        server_ = nullptr;
-    }
     void SetUp() override {
-        ASSERT_NE(server_, nullptr);
-        ASSERT_FALSE(server_->exited()) << server_->log();
+        SharedServerTest::SetUp();
         dog_ = photo_bytes("dog.jpg");
         ASSERT_FALSE(dog_.empty()) << missing_photo_message("dog.jpg");
     }
-    httplib::Client client() { return server_->client(); }
 
     // The native answer's detections for the same image and the model's default threshold.
     nlohmann::json native_detections() {
@@ -102,11 +92,9 @@ protected:
         return text + tensor_bytes;
     }
 
-    static ServerProcess* server_;
     std::string dog_;
 };
 
-ServerProcess* KServe::server_ = nullptr;
 
 TEST_F(KServe, ServerMetadataNamesTheBinaryExtension) {
     auto response = client().Get("/v2");

@@ -6,29 +6,17 @@
 namespace detserve::test {
 namespace {
 
-class HttpRoutes : public ::testing::Test {
+class HttpRoutes : public SharedServerTest<HttpRoutes> {
 protected:
-    static void SetUpTestSuite() {
-        ASSERT_TRUE(fs::exists(default_model_path())) << missing_model_message(default_model_path());
-        server_ = ServerProcess::start_ready().release();
-    }
-    static void TearDownTestSuite() {
-        delete server_;
-        server_ = nullptr;
-    }
     void SetUp() override {
-        ASSERT_NE(server_, nullptr);
-        ASSERT_FALSE(server_->exited()) << server_->log();
+        SharedServerTest::SetUp();
         dog_ = photo_bytes("dog.jpg");
         ASSERT_FALSE(dog_.empty()) << missing_photo_message("dog.jpg");
     }
-    httplib::Client client() { return server_->client(); }
 
-    static ServerProcess* server_;
     std::string dog_;
 };
 
-ServerProcess* HttpRoutes::server_ = nullptr;
 
 TEST_F(HttpRoutes, HealthAndReadiness) {
     auto health = client().Get("/healthz");

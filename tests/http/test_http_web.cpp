@@ -26,26 +26,11 @@ double mean_difference(const cv::Mat& a, const cv::Mat& b, const cv::Rect& regio
     return (mean[0] + mean[1] + mean[2]) / 3.0;
 }
 
-class HttpWeb : public ::testing::Test {
-protected:
-    static void SetUpTestSuite() {
-        ASSERT_TRUE(fs::exists(default_model_path())) << missing_model_message(default_model_path());
-        server_ = ServerProcess::start_ready({"--web-root", kWebRoot.string()}).release();
-    }
-    static void TearDownTestSuite() {
-        delete server_;
-        server_ = nullptr;
-    }
-    void SetUp() override {
-        ASSERT_NE(server_, nullptr);
-        ASSERT_FALSE(server_->exited()) << server_->log();
-    }
-    httplib::Client client() { return server_->client(); }
-
-    static ServerProcess* server_;
+class HttpWeb : public SharedServerTest<HttpWeb> {
+public:
+    static std::vector<std::string> server_args() { return {"--web-root", kWebRoot.string()}; }
 };
 
-ServerProcess* HttpWeb::server_ = nullptr;
 
 TEST_F(HttpWeb, RootAnswersIndexHtmlWithAContentSecurityPolicy) {
     auto page = client().Get("/");
