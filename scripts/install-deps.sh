@@ -28,6 +28,7 @@ test_pkgs=(
   chromium     # the web page's browser test (driven by puppeteer-core from npm)
   nginx-light  # the scale-out check: two replicas behind nginx
   python3-yaml # the Kubernetes manifests' consistency check
+  gnuplot-nox  # bench/run.sh's plots
 )
 
 case "$profile" in
