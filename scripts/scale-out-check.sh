@@ -306,9 +306,17 @@ if [ "$n_ok" -ne "$total" ]; then
 fi
 [ "$answered_at_stop" -lt "$total" ] || fail "A was stopped after the load ended, not mid-run"
 
+# B writes an answer's access-log line and its metrics just after the answer itself: read its
+# metrics after a moment, then stop it (a graceful stop finishes those writes) before reading its log.
+sleep 0.5
+b_metrics="$(detect_200_from_metrics "${port[B]}")"
+[ "$(http_code "http://127.0.0.1:${port[B]}/readyz")" = 200 ] || fail "replica B is not ready after the run"
+step "stop B"
+kill -TERM "${pid[B]}"
+wait_exit B 60
+[ "$exit_status" = 0 ] || fail "replica B exited with status $exit_status after SIGTERM, expected 0"
 a_200="$(access_log_200 "$tmp/replica-A.log")"
 b_200="$(access_log_200 "$tmp/replica-B.log")"
-b_metrics="$(detect_200_from_metrics "${port[B]}")"
 # Answers A wrote after it logged the SIGTERM: the requests it held when told to stop.
 a_drained="$(awk '/SIGTERM: no new connections/ { after = 1 } after && /"POST \/v1\/detect" 200 / { n++ } END { print n + 0 }' "$tmp/replica-A.log")"
 a_refused="$(grep -c '"POST /v1/detect" 503 ' "$tmp/replica-A.log" || true)"
@@ -324,18 +332,11 @@ fi
 [ "$a_exit" = 0 ] || fail "replica A exited with status $a_exit after SIGTERM, expected 0 (graceful drain)"
 grep -q 'SIGTERM: no new connections' "$tmp/replica-A.log" || fail "replica A's log does not show the SIGTERM drain"
 grep -q 'detserve: stopped' "$tmp/replica-A.log" || fail "replica A's log does not end with 'stopped'"
-[ "$(http_code "http://127.0.0.1:${port[B]}/readyz")" = 200 ] || fail "replica B is not ready after the run"
-
 # nginx's view: requests that needed a second replica, and what the first one said.
 retried="$(awk -F'"' '$2 ~ /,/' "$ngx/access.log" | wc -l)"
 first_answers="$(awk -F'"' '$2 ~ /,/ { split($4, s, /, /); n[s[1]]++ } END { for (k in n) { printf "%s%s×%d", sep, k, n[k]; sep = " " } }' "$ngx/access.log")"
 nginx_5xx="$(awk '$2 ~ /^5/' "$ngx/access.log" | wc -l)"
 [ "$nginx_5xx" -eq 0 ] || fail "nginx answered $nginx_5xx requests with 5xx (see $ngx/access.log)"
-
-step "stop B"
-kill -TERM "${pid[B]}"
-wait_exit B 60
-[ "$exit_status" = 0 ] || fail "replica B exited with status $exit_status after SIGTERM, expected 0"
 
 seconds="$(awk -v a="$t_start" -v b="$t_end" 'BEGIN { printf "%.1f", b - a }')"
 stop_at="$(awk -v a="$t_start" -v b="$t_stop" 'BEGIN { printf "%.1f", b - a }')"
