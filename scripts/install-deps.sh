@@ -4,7 +4,8 @@
 #   scripts/install-deps.sh [run|test]      (default: run)
 #
 #   run   what the service needs to build and run, plus Node.js/npm for fetch-default-model.sh
-#   test  run + GoogleTest/GoogleMock/Google Benchmark, POCL (OpenCL on the CPU), clinfo, promtool
+#   test  run + GoogleTest/GoogleMock/Google Benchmark, POCL (OpenCL on the CPU), clinfo, promtool,
+#         clang with its runtime libraries (libFuzzer, sanitizers)
 #
 # Nothing missing: exits 0 at once (no apt-get call). Missing and root: `apt-get update` once, then
 # `apt-get install`. Missing and not root: prints the exact sudo command to run and exits 1.
@@ -29,6 +30,7 @@ test_pkgs=(
   nginx-light  # the scale-out check: two replicas behind nginx
   python3-yaml # the Kubernetes manifests' consistency check
   gnuplot-nox  # bench/run.sh's plots
+  clang libclang-rt-14-dev  # libFuzzer and the sanitizers (scripts/fuzz.sh, scripts/test.sh --sanitize)
 )
 
 case "$profile" in
