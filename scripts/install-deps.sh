@@ -36,7 +36,7 @@ test_pkgs=(
 case "$profile" in
   run)  wanted=("${run_pkgs[@]}") ;;
   test) wanted=("${run_pkgs[@]}" "${test_pkgs[@]}") ;;
-  -h|--help) sed -n '2,11s/^# \{0,1\}//p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,12s/^# \{0,1\}//p' "$0"; exit 0 ;;
   *) die "unknown profile '$profile' (expected: run or test)" ;;
 esac
 
