@@ -166,6 +166,8 @@ std::int64_t Attributes::get_int_or(const std::string& key, std::int64_t fallbac
 
 // ---- RtInfo -----------------------------------------------------------------------------------
 
+bool RtInfo::operator==(const RtInfo& other) const { return value == other.value && children == other.children; }
+
 const RtInfo* RtInfo::child(const std::string& name) const {
     for (const auto& [key, node] : children)
         if (key == name) return &node;
@@ -175,8 +177,8 @@ const RtInfo* RtInfo::child(const std::string& name) const {
 RtInfo& RtInfo::child_or_add(const std::string& name) {
     for (auto& [key, node] : children)
         if (key == name) return node;
-    children.emplace_back(name, RtInfo{});
-    return children.back().second;
+    children.push_back({name, RtInfo{}});
+    return children.back().info;
 }
 
 std::optional<std::string> RtInfo::get(const std::string& path) const {

@@ -205,7 +205,7 @@ RtInfo read_rt_info(pugi::xml_node xml) {
     RtInfo info;
     info.value = xml.attribute("value").value();
     for (auto child : xml.children())
-        if (child.type() == pugi::node_element) info.children.emplace_back(child.name(), read_rt_info(child));
+        if (child.type() == pugi::node_element) info.children.push_back({child.name(), read_rt_info(child)});
     return info;
 }
 

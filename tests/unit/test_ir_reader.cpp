@@ -146,7 +146,7 @@ TEST(IrReader, ReadsLayersPortsEdgesAndConstBytes) {
     EXPECT_EQ(graph.rt_info.get("model_info/model_type"), "yolov5");
     EXPECT_EQ(graph.rt_info.get("model_info/labels"), "person bicycle car");
     ASSERT_EQ(graph.rt_info.children.size(), 2u);
-    EXPECT_EQ(graph.rt_info.children[0].first, "Runtime_version");  // order kept
+    EXPECT_EQ(graph.rt_info.children[0].key, "Runtime_version");  // order kept
 }
 
 TEST(IrReader, MapsPortIdsToIndicesInDeclarationOrder) {

@@ -90,15 +90,24 @@ struct Node {
 // Model-level rt_info: a tree of named elements, each with an optional value
 // (<rt_info><model_info><labels value="..."/></model_info></rt_info>).
 struct RtInfo {
+    struct Child;
     std::string value;
-    std::vector<std::pair<std::string, RtInfo>> children;
+    std::vector<Child> children;  // document order
 
     const RtInfo* child(const std::string& name) const;
     RtInfo& child_or_add(const std::string& name);
     // Path lookup "model_info/labels" -> value, or nullopt.
     std::optional<std::string> get(const std::string& path) const;
     void set(const std::string& path, std::string value);
-    bool operator==(const RtInfo&) const = default;
+    bool operator==(const RtInfo& other) const;
+};
+
+// A named struct rather than std::pair: clang cannot instantiate std::pair<std::string, RtInfo>
+// inside RtInfo's own definition (its conditionally explicit constructors need RtInfo complete).
+struct RtInfo::Child {
+    std::string key;
+    RtInfo info;
+    bool operator==(const Child&) const = default;
 };
 
 class Graph {
