@@ -1,9 +1,12 @@
 #pragma once
 // An httplib::Stream over bytes in memory, for feeding a whole connection to the server: reads
-// return the input in order and then 0 (the client closed), writes are discarded.
+// return the input in order and then 0 (the client closed), writes are discarded — or copied to
+// stderr when DETSERVE_FUZZ_ECHO=1, to see the answers while reproducing an input.
 #include <httplib.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string_view>
 
@@ -21,7 +24,9 @@ public:
         position_ += n;
         return static_cast<ssize_t>(n);
     }
-    ssize_t write(const char*, size_t size) override {
+    ssize_t write(const char* ptr, size_t size) override {
+        static const bool echo = std::getenv("DETSERVE_FUZZ_ECHO") != nullptr;
+        if (echo) std::fwrite(ptr, 1, size, stderr);
         written_ += size;
         return static_cast<ssize_t>(size);
     }
