@@ -1,5 +1,7 @@
 // The service's HTTP API as the page uses it. Failures become ApiFailure with a short title a
 // person can act on; the server's own message (the native {"error":{"code","message"}}) follows.
+// When the server wants an API key (401), the page asks for one (onKeyNeeded), keeps it for this
+// tab in sessionStorage and sends it as "Authorization: Bearer KEY" on every call.
 
 /** Detections are requested down to this score; the threshold slider filters from here locally. */
 export const REQUEST_THRESHOLD = 0.05;
@@ -18,9 +20,12 @@ const TITLES = {
   model_load_failed: 'Model failed to load',
   shutting_down: 'Server shutting down',
   deadline_exceeded: 'Took too long',
+  unauthorized: 'API key needed',
+  rate_limited: 'Too many requests',
 };
 
-const RETRYABLE = new Set([503, 504]);
+const RETRYABLE = new Set([401, 429, 503, 504]);
+const KEY_STORAGE = 'detserve.api_key';
 
 export class ApiFailure extends Error {
   constructor(title, message, { status = 0, code = '' } = {}) {
@@ -41,18 +46,59 @@ async function failureFrom(response) {
   } catch {
     // Not JSON (a proxy's page, say): the status line is all there is.
   }
+  const retryAfter = response.headers.get('Retry-After');
+  if (response.status === 429 && retryAfter && !message.includes('retry after')) message += `; retry after ${retryAfter} s`;
   const title = TITLES[code] ?? (response.status >= 500 ? 'Server error' : 'Request refused');
   return new ApiFailure(title, message, { status: response.status, code });
 }
 
-async function send(url, init, what) {
-  let response;
+let keyNeeded = null;  // (reason) => Promise of a key, or of null when the person cancels
+let pendingKey = null;  // one question at a time, however many requests were refused
+
+/** `ask(reason)` is called when the server answers 401; it resolves to a key, or null. */
+export function onKeyNeeded(ask) {
+  keyNeeded = ask;
+}
+
+export function storedKey() {
+  return sessionStorage.getItem(KEY_STORAGE) ?? '';
+}
+
+function askForKey(reason) {
+  pendingKey ??= keyNeeded(reason).finally(() => { pendingKey = null; });
+  return pendingKey;
+}
+
+function withKey(init, key) {
+  if (!key) return init;
+  return { ...init, headers: { ...init?.headers, Authorization: `Bearer ${key}` } };
+}
+
+async function fetchOnce(url, init, what) {
   try {
-    response = await fetch(url, init);
+    return await fetch(url, init);
   } catch (error) {
     const size = init?.body?.size;
     const hint = size > 8 * 1024 * 1024 ? ` The file is ${(size / 1048576).toFixed(1)} MB: the server may have refused it.` : '';
     throw new ApiFailure('Cannot reach the server', `${what} failed: ${error.message}.${hint}`);
+  }
+}
+
+async function send(url, init, what) {
+  let key = storedKey();
+  let response = await fetchOnce(url, withKey(init, key), what);
+  // 401: ask for a key and try again with it, until one is accepted or the person cancels.
+  while (response.status === 401 && keyNeeded) {
+    const failure = await failureFrom(response);
+    const sentKey = key;
+    // Another request may have been given a key in the meantime: try that one first.
+    key = storedKey() !== sentKey ? storedKey() : await askForKey(sentKey ? `The key was not accepted: ${failure.message}` : failure.message);
+    if (!key) {
+      sessionStorage.removeItem(KEY_STORAGE);
+      throw failure;
+    }
+    sessionStorage.setItem(KEY_STORAGE, key);
+    response = await fetchOnce(url, withKey(init, key), what);
   }
   if (!response.ok) throw await failureFrom(response);
   return response;

@@ -1,5 +1,6 @@
 // The page's wiring: model info, photo picking and dropping, the filters shared by every photo.
-import { ApiFailure, REQUEST_THRESHOLD, fetchModel } from './api.js';
+import { ApiFailure, REQUEST_THRESHOLD, fetchModel, onKeyNeeded } from './api.js';
+import { keyDialog } from './api_key_dialog.js';
 import { renderClassFilter } from './class_filter.js';
 import { renderModel, renderModelError } from './model_panel.js';
 import { PhotoCard } from './photo_card.js';
@@ -107,11 +108,14 @@ async function loadModel() {
     }
     document.body.dataset.model = model.name;
   } catch (failure) {
-    renderModelError(modelPanel, failure);
-    if (failure instanceof ApiFailure && failure.retryable) setTimeout(loadModel, MODEL_RETRY_MS);
+    renderModelError(modelPanel, failure, loadModel);
+    // Not after a 401 or 429: the person cancelled the key form, or the server asked us to wait.
+    const automatic = failure instanceof ApiFailure && failure.retryable && failure.status !== 401 && failure.status !== 429;
+    if (automatic) setTimeout(loadModel, MODEL_RETRY_MS);
   }
 }
 
+onKeyNeeded(keyDialog($('api-key-dialog')));
 threshold.min = String(REQUEST_THRESHOLD);
 thresholdValue.value = Number(threshold.value).toFixed(2);
 applyFilters();

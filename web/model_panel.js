@@ -27,7 +27,11 @@ export function renderModel(container, model) {
     ...rows.map(([name, value]) => el('div', {}, el('dt', {}, name), el('dd', {}, value)))));
 }
 
-export function renderModelError(container, failure) {
-  container.replaceChildren(el('p', { className: 'error', role: 'alert' },
-    el('strong', {}, failure.title ?? 'Error'), ' ', failure.message));
+/** The failure; a "Try again" button calls `retry` after a 401 (a key to enter) or a 429. */
+export function renderModelError(container, failure, retry) {
+  const again = retry && [401, 429].includes(failure.status)
+    ? el('button', { type: 'button', className: 'secondary' }, 'Try again') : null;
+  again?.addEventListener('click', retry);
+  container.replaceChildren(el('div', { className: 'error', role: 'alert' },
+    el('p', {}, el('strong', {}, failure.title ?? 'Error'), ' ', failure.message), again));
 }

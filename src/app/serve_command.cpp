@@ -10,6 +10,7 @@
 
 #include <opencv2/core.hpp>
 
+#include "api_keys.hpp"
 #include "detserve/app/detector.hpp"
 #include "detserve/app/serve_config.hpp"
 #include "detserve/server/http_server.hpp"
@@ -29,7 +30,7 @@ using SteadyClock = std::chrono::steady_clock;
 
 void log(const std::string& line) { std::clog << "detserve: " << line << std::endl; }
 
-server::ServerOptions server_options(const ServeConfig& config) {
+server::ServerOptions server_options(const ServeConfig& config, std::vector<std::string> api_keys) {
     server::ServerOptions o;
     o.host = config.host;
     o.port = config.port;
@@ -45,6 +46,12 @@ server::ServerOptions server_options(const ServeConfig& config) {
     o.cors_allowed_origins = config.cors_allowed_origins;
     o.cors_allowed_methods = config.cors_allowed_methods;
     o.cors_allowed_headers = config.cors_allowed_headers;
+    o.api_keys = std::move(api_keys);
+    o.metrics_public = config.metrics_public;
+    if (config.rate_limit) {
+        o.rate_limit_per_s = config.rate_limit->per_s;
+        o.rate_limit_burst = config.rate_limit->burst;
+    }
     return o;
 }
 
@@ -126,8 +133,10 @@ private:
 
 int command_serve(const std::vector<std::string>& args) {
     ServeConfig config;
+    std::vector<std::string> keys;
     try {
         config = load_serve_config(args);
+        keys = api_keys(config);
     } catch (const HelpRequested&) {
         std::cout << serve_usage();
         return 0;
@@ -143,7 +152,7 @@ int command_serve(const std::vector<std::string>& args) {
     server::MetricsRegistry registry;
     server::ServiceMetrics metrics(registry, config.max_batch, DETSERVE_VERSION);
     server::register_process_metrics(registry);
-    server::HttpServer http(server_options(config), registry, metrics);
+    server::HttpServer http(server_options(config, std::move(keys)), registry, metrics);
     const int port = http.bind();
     log("listening on http://" + config.host + ":" + std::to_string(port) + " (loading " + config.model + ")");
 

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "api_keys.hpp"
 #include "detserve/engine/engine.hpp"
 
 namespace detserve::app {
@@ -99,6 +101,7 @@ struct Setting {
     bool is_boolean = false;  // a flag may then stand alone: --access-log means true
     std::function<void(ServeConfig&, const RawValue&)> set;
     std::function<Json(const ServeConfig&)> get;
+    std::string null_shown = "none (the model's)";  // what a null default means, for --help
 };
 
 std::string integer_range(std::int64_t min, std::int64_t max) {
@@ -182,6 +185,79 @@ Setting choice(std::string name, std::string ServeConfig::*member, std::vector<s
     return {name, "one of " + listed, join(names, "|"), std::move(help), false, std::move(set), std::move(get)};
 }
 
+// Comma-separated API keys. Messages never show the value: it holds secrets.
+Setting key_list(std::string name, std::string ServeConfig::*member, std::string help) {
+    auto set = [=](ServeConfig& config, const RawValue& raw) {
+        auto value = to_string(raw);
+        if (!value) throw BadValue("expected a string of comma-separated keys (the value is not shown)");
+        try {
+            split_api_keys(*value);
+        } catch (const std::invalid_argument& e) {
+            throw BadValue(e.what());
+        }
+        config.*member = std::move(*value);
+    };
+    auto get = [=](const ServeConfig& config) { return Json(config.*member); };
+    return {std::move(name), "string", "KEYS", std::move(help), false, std::move(set), std::move(get)};
+}
+
+constexpr double kMinRatePerS = 0.001, kMaxRatePerS = 1'000'000;  // as `expected` below says
+constexpr int kMaxRateBurst = 1'000'000;
+
+std::optional<RateLimitSetting> checked_rate_limit(double per_s, std::optional<std::int64_t> burst) {
+    if (!(per_s >= kMinRatePerS && per_s <= kMaxRatePerS)) return std::nullopt;
+    const std::int64_t bucket = burst ? *burst : std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(per_s)));
+    if (bucket < 1 || bucket > kMaxRateBurst) return std::nullopt;
+    return RateLimitSetting{per_s, static_cast<int>(bucket)};
+}
+
+// {"per_s": X, "burst": N} (burst optional); as text also "PER_S[:BURST]".
+std::optional<RateLimitSetting> to_rate_limit(const RawValue& raw) {
+    if (!raw.json) {
+        const auto text = raw.text;
+        if (!text.empty() && text.front() == '{') {
+            const Json parsed = Json::parse(text, nullptr, false);
+            return parsed.is_discarded() ? std::nullopt : to_rate_limit(RawValue{&parsed, {}});
+        }
+        const auto colon = text.find(':');
+        const auto per_s = to_number(RawValue{nullptr, text.substr(0, colon)});
+        if (!per_s) return std::nullopt;
+        if (colon == std::string_view::npos) return checked_rate_limit(*per_s, std::nullopt);
+        const auto burst = to_integer(RawValue{nullptr, text.substr(colon + 1)});
+        return burst ? checked_rate_limit(*per_s, burst) : std::nullopt;
+    }
+    const Json& json = *raw.json;
+    if (!json.is_object() || !json.contains("per_s") || !json["per_s"].is_number()) return std::nullopt;
+    for (const auto& [key, value] : json.items())
+        if (key != "per_s" && key != "burst") return std::nullopt;
+    std::optional<std::int64_t> burst;
+    if (json.contains("burst")) {
+        burst = to_integer(RawValue{&json["burst"], {}});
+        if (!burst) return std::nullopt;
+    }
+    return checked_rate_limit(json["per_s"].get<double>(), burst);
+}
+
+Setting rate_limit(std::string name, std::optional<RateLimitSetting> ServeConfig::*member, std::string help) {
+    const std::string type = "object {per_s, burst} or null; as a flag PER_S[:BURST]";
+    const std::string expected =
+        "{\"per_s\": X, \"burst\": N} or PER_S[:BURST] with per_s in [0.001, 1000000] and burst in [1, 1000000], "
+        "or null";
+    auto set = [=](ServeConfig& config, const RawValue& raw) {
+        if (raw.is_null()) return (config.*member).reset();
+        const auto value = to_rate_limit(raw);
+        if (!value) throw BadValue("expected " + expected + ", got " + raw.shown());
+        config.*member = *value;
+    };
+    auto get = [=](const ServeConfig& config) {
+        if (!(config.*member)) return Json(nullptr);
+        return Json{{"per_s", (config.*member)->per_s}, {"burst", (config.*member)->burst}};
+    };
+    Setting setting{std::move(name), type, "PER_S[:BURST]", std::move(help), false, std::move(set), std::move(get)};
+    setting.null_shown = "none (no rate limit)";
+    return setting;
+}
+
 std::vector<std::string> target_names() {
     std::vector<std::string> names;
     for (const auto target : {engine::Target::cpu, engine::Target::opencl, engine::Target::opencl_fp16})
@@ -251,6 +327,16 @@ const std::vector<Setting>& settings() {
              true),
         text("cors_allowed_methods", &C::cors_allowed_methods, "METHODS", "methods a CORS preflight allows"),
         text("cors_allowed_headers", &C::cors_allowed_headers, "HEADERS", "request headers a CORS preflight allows"),
+        key_list("api_keys", &C::api_keys,
+                 "comma-separated API keys; when any is set (here or in api_keys_file), every route but health, "
+                 "readiness, /openapi.json and the web page's files needs 'Authorization: Bearer KEY'"),
+        text("api_keys_file", &C::api_keys_file, "FILE",
+             "file of API keys, one per line (# comments), read at start-up; added to api_keys", true),
+        boolean("metrics_public", &C::metrics_public, "GET /metrics needs no API key"),
+        rate_limit("rate_limit", &C::rate_limit,
+                   "token bucket per API key (per client address without keys) on the routes that need a key: "
+                   "burst requests at once, then per_s a second; beyond it 429 with Retry-After; burst defaults "
+                   "to per_s rounded up"),
     };
     return table;
 }
@@ -411,8 +497,8 @@ Arguments parse_arguments(const std::vector<std::string>& args) {
     return out;
 }
 
-std::string shown_default(const Json& value) {
-    if (value.is_null()) return "none (the model's)";
+std::string shown_default(const Json& value, const std::string& null_shown) {
+    if (value.is_null()) return null_shown;
     return value.is_string() ? value.get<std::string>() : value.dump();
 }
 
@@ -454,8 +540,8 @@ std::string serve_usage() {
     for (const auto& setting : settings()) {
         out += "  " + flag_name(setting) + " " + setting.metavar + "\n";
         out += "      " + setting.help + "\n";
-        out += "      " + setting.type + "; default " + shown_default(setting.get(defaults)) + "; env " +
-               env_name(setting) + "\n";
+        out += "      " + setting.type + "; default " + shown_default(setting.get(defaults), setting.null_shown) +
+               "; env " + env_name(setting) + "\n";
     }
     out += "  --help\n      this text\n";
     return out;

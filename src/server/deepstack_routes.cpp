@@ -92,7 +92,7 @@ std::vector<Route> deepstack_routes() {
         {"POST", "/v1/vision/custom/{model}", "/v1/vision/custom/([^/]+)", ErrorStyle::deepstack, handle_custom,
          "DeepStack / CodeProject.AI: detect with the named model (the served model's name)"},
         {"GET", "/v1/status/ping", "/v1/status/ping", ErrorStyle::deepstack, handle_ping,
-         "CodeProject.AI: the server is up"},
+         "CodeProject.AI: the server is up", RouteAccess::open},
     };
 }
 

@@ -114,6 +114,7 @@ void HttpServer::Impl::install_routes() {
     });
     for (const auto& route : all_routes()) {
         auto handler = [this, &route](const httplib::Request& request, httplib::Response& response) {
+            if (!context.access.allow(route, request, response)) return;  // 401 / 429
             try {
                 route.handler(context, request, response);
             } catch (const ApiError& e) {

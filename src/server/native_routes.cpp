@@ -8,11 +8,14 @@ std::vector<Route> native_routes() {
         {"POST", "/v1/detect", "/v1/detect", ErrorStyle::native, handle_detect,
          "Detect objects in one image (raw JPEG/PNG body) or several (multipart 'image' fields)"},
         {"GET", "/v1/models", "/v1/models", ErrorStyle::native, handle_models, "The served model"},
-        {"GET", "/healthz", "/healthz", ErrorStyle::native, handle_healthz, "Liveness: the process is up"},
+        {"GET", "/healthz", "/healthz", ErrorStyle::native, handle_healthz, "Liveness: the process is up",
+         RouteAccess::open},
         {"GET", "/readyz", "/readyz", ErrorStyle::native, handle_readyz,
-         "Readiness: the model is compiled and warmed up"},
-        {"GET", "/metrics", "/metrics", ErrorStyle::native, handle_metrics, "Prometheus text exposition 0.0.4"},
-        {"GET", "/openapi.json", "/openapi\\.json", ErrorStyle::native, handle_openapi, "This API's OpenAPI 3 document"},
+         "Readiness: the model is compiled and warmed up", RouteAccess::open},
+        {"GET", "/metrics", "/metrics", ErrorStyle::native, handle_metrics, "Prometheus text exposition 0.0.4",
+         RouteAccess::metrics},
+        {"GET", "/openapi.json", "/openapi\\.json", ErrorStyle::native, handle_openapi, "This API's OpenAPI 3 document",
+         RouteAccess::open},
     };
 }
 

@@ -8,6 +8,7 @@
 
 #include <httplib.h>
 
+#include "access_control.hpp"
 #include "server_context.hpp"
 
 namespace detserve::server {
@@ -25,6 +26,7 @@ struct Route {
     ErrorStyle errors = ErrorStyle::native;
     RouteHandler handler = nullptr;
     std::string summary;  // one line for /openapi.json
+    RouteAccess access = RouteAccess::key;  // what a request needs before the handler runs
 };
 
 std::vector<Route> native_routes();     // native_routes.cpp

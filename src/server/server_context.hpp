@@ -7,6 +7,7 @@
 
 #include "detserve/server/http_server.hpp"
 #include "detserve/server/service_metrics.hpp"
+#include "access_control.hpp"
 
 namespace detserve::server {
 
@@ -17,11 +18,12 @@ struct ServingModel {
 
 struct ServerContext {
     ServerContext(ServerOptions o, MetricsRegistry& r, ServiceMetrics& m)
-        : options(std::move(o)), registry(r), metrics(m) {}
+        : options(std::move(o)), registry(r), metrics(m), access(options, m) {}
 
     ServerOptions options;
     MetricsRegistry& registry;
     ServiceMetrics& metrics;
+    AccessControl access;  // API keys and the rate limit
 
     std::unique_ptr<ServingModel> serving_storage;
     std::atomic<const ServingModel*> serving{nullptr};  // set once the model is warm

@@ -112,9 +112,10 @@ void handle_web_file(ServerContext& context, const httplib::Request& request, ht
 
 std::vector<Route> web_routes() {
     return {
-        {"GET", "/", "/", ErrorStyle::native, handle_index, "The web page: upload photos, see the detections drawn"},
+        {"GET", "/", "/", ErrorStyle::native, handle_index, "The web page: upload photos, see the detections drawn",
+         RouteAccess::open},
         {"GET", "/web/{file}", "/web/([^/]+)", ErrorStyle::native, handle_web_file,
-         "The web page's scripts, styles and icons (files directly in web_root)"},
+         "The web page's scripts, styles and icons (files directly in web_root)", RouteAccess::open},
     };
 }
 

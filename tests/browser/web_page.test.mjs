@@ -2,6 +2,8 @@
 // Starts `detserve serve` on an ephemeral port, uploads dog.jpg through the page's file input,
 // waits for the boxes and the table (dog, bicycle), saves a screenshot, then checks the filters,
 // the annotated download, an error message and the phone layout. Any console error fails it.
+// Then a second server with an API key and a rate limit: the page asks for the key on the 401,
+// sends it on every call, and shows the 429 readably.
 //
 //   node web_page.test.mjs /path/to/detserve
 //
@@ -55,9 +57,7 @@ function check(condition, message) {
   if (!condition) fail(message);
 }
 
-async function cleanUp() {
-  await browser?.close().catch(() => {});
-  browser = null;
+async function stopServer() {
   if (server && server.exitCode === null) {
     server.kill('SIGTERM');
     const exited = new Promise((done) => server.once('exit', done));
@@ -65,6 +65,12 @@ async function cleanUp() {
     await Promise.race([exited, timeout]);
     if (server.exitCode === null) server.kill('SIGKILL');
   }
+}
+
+async function cleanUp() {
+  await browser?.close().catch(() => {});
+  browser = null;
+  await stopServer();
 }
 
 process.on('exit', () => server?.exitCode === null && server.kill('SIGKILL'));
@@ -84,12 +90,13 @@ async function run(name, body) {
 
 // ---- the server ---------------------------------------------------------------------------
 
-async function startServer() {
+async function startServer(extraArgs = []) {
   check(config.binary && existsSync(config.binary), `the detserve binary '${config.binary}' does not exist (pass it as the first argument)`);
   check(existsSync(config.model), `${config.model} not found: run scripts/fetch-default-model.sh (or set DETSERVE_MODEL)`);
   check(existsSync(join(config.webRoot, 'index.html')), `${config.webRoot}/index.html not found (set DETSERVE_WEB_ROOT)`);
   server = spawn(config.binary, ['serve', '--host', '127.0.0.1', '--port', '0', '--model', config.model,
-    '--web-root', config.webRoot], { stdio: ['ignore', 'pipe', 'pipe'] });
+    '--web-root', config.webRoot, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  serverLog = '';
   for (const stream of [server.stdout, server.stderr]) stream.on('data', (chunk) => { serverLog += chunk; });
   const until = Date.now() + STARTUP_TIMEOUT_MS;
   let port = 0;
@@ -317,6 +324,92 @@ async function main() {
     check(problems.length === 0, problems.join('\n'));
   });
   rmSync(downloads, { recursive: true, force: true });
+  await stopServer();
+  await keyedServer(dog);
+}
+
+// One token per 100 s after a burst of 4: GET /v1/models and three detections pass, a fourth is 429.
+const API_KEY = 'web-test-key-5c1e';
+const RATE_LIMIT = '0.01:4';
+
+async function waitForKeyDialog(page, reasonPattern) {
+  await page.waitForFunction((pattern) => {
+    const dialog = document.getElementById('api-key-dialog');
+    return dialog.open && new RegExp(pattern).test(document.getElementById('api-key-reason').textContent);
+  }, { timeout: STEP_TIMEOUT_MS }, reasonPattern.source).catch(async () => {
+    const state = await page.$eval('#api-key-dialog', (d) => `open=${d.open} reason=${d.querySelector('#api-key-reason').textContent}`);
+    fail(`the API key form should be open saying ${reasonPattern}: ${state}`);
+  });
+}
+
+async function enterKey(page, key) {
+  await page.$eval('#api-key', (input) => { input.value = ''; });
+  await page.type('#api-key', key);
+  await page.click('#api-key-dialog button[type="submit"]');
+}
+
+async function keyedServer(dog) {
+  const base = await startServer(['--api-keys', `${API_KEY},another-key`, '--rate-limit', RATE_LIMIT]);
+  console.log(`# detserve with an API key and --rate-limit ${RATE_LIMIT} at ${base}`);
+  const page = await browser.newPage();
+  await page.setViewport({ width: 1280, height: 800 });
+  const problems = [];
+  // The 401s before the key is given and the one 429 are expected; nothing else may fail.
+  watchPage(page, problems, [/\/v1\/models/, /\/v1\/detect/]);
+  const answers = [];
+  page.on('response', (response) => {
+    const url = response.url();
+    if (url.includes('/v1/models') || url.includes('/v1/detect'))
+      answers.push({ url, status: response.status(), authorization: response.request().headers().authorization ?? '' });
+  });
+
+  await run('with api_keys, a 401 from /v1/models opens the API key form', async () => {
+    const response = await page.goto(`${base}/`, { waitUntil: 'load' });
+    check(response.status() === 200, `GET / answered ${response.status()}: the page itself needs no key`);
+    await waitForKeyDialog(page, /API key/);
+  });
+
+  await run('a wrong key is refused and the form asks again', async () => {
+    await enterKey(page, 'not-the-key');
+    await waitForKeyDialog(page, /not accepted/);
+    const refused = answers.filter((a) => a.authorization === 'Bearer not-the-key');
+    check(refused.length === 1 && refused[0].status === 401, `the wrong key's answers: ${JSON.stringify(refused)}`);
+  });
+
+  await run('the right key loads the model and is kept for the tab', async () => {
+    await enterKey(page, API_KEY);
+    await page.waitForSelector('body[data-model]', { timeout: STEP_TIMEOUT_MS });
+    const open = await page.$eval('#api-key-dialog', (dialog) => dialog.open);
+    check(!open, 'the API key form is still open');
+    const stored = await page.evaluate(() => sessionStorage.getItem('detserve.api_key'));
+    check(stored === API_KEY, `sessionStorage holds ${JSON.stringify(stored)}`);
+  });
+
+  await run('uploads carry the key as Authorization: Bearer', async () => {
+    await (await page.$('#files')).uploadFile(dog);
+    await waitForTable(page, ['dog', 'bicycle']);
+    const detects = answers.filter((a) => a.url.includes('/v1/detect'));
+    check(detects.length === 1 && detects[0].status === 200 && detects[0].authorization === `Bearer ${API_KEY}`,
+      `the detect requests: ${JSON.stringify(detects)}`);
+  });
+
+  await run('over the rate limit the photo says "Too many requests" and when to retry', async () => {
+    await (await page.$('#files')).uploadFile(samplePhoto('person.jpg'), samplePhoto('horses.jpg'), samplePhoto('eagle.jpg'));
+    await page.waitForFunction(() => document.querySelectorAll('.photo').length === 4 &&
+      !document.querySelector('.photo.pending'), { timeout: STEP_TIMEOUT_MS });
+    const failed = await page.$$eval('.photo.failed [role="alert"]', (alerts) => alerts.map((alert) => alert.textContent));
+    check(failed.length === 1, `${failed.length} photos failed (burst 4: one of three should): ${failed}`);
+    check(/Too many requests/.test(failed[0]) && /retry after \d+ s/.test(failed[0]), `the error says: ${failed[0]}`);
+    const retry = await page.$('.photo.failed [role="alert"] button');
+    check(retry !== null, 'no "Try again" button on the rate-limited photo');
+    const statuses = answers.filter((a) => a.url.includes('/v1/detect')).map((a) => a.status).sort();
+    check(JSON.stringify(statuses) === JSON.stringify([200, 200, 200, 429]), `detect answers ${statuses}`);
+  });
+
+  await run('no unexpected errors with the API key', async () => {
+    check(problems.length === 0, problems.join('\n'));
+  });
+  await page.close();
 }
 
 const watchdog = setTimeout(async () => {

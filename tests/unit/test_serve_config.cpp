@@ -105,7 +105,11 @@ const Json& non_default_settings() {
                                {"web_root", "/srv/detserve/web"},
                                {"cors_allowed_origins", "https://a.example, https://b.example"},
                                {"cors_allowed_methods", "GET, POST"},
-                               {"cors_allowed_headers", "Content-Type"}};
+                               {"cors_allowed_headers", "Content-Type"},
+                               {"api_keys", "key-one, key-two"},
+                               {"api_keys_file", "/etc/detserve/api-keys"},
+                               {"metrics_public", true},
+                               {"rate_limit", {{"per_s", 2.5}, {"burst", 4}}}};
     return settings;
 }
 
@@ -356,4 +360,46 @@ TEST(ServeConfig, DocsHoldTheGeneratedSettingsTable) {
     EXPECT_NE(read_text(path).find(table), std::string::npos)
         << path << " does not hold the current settings table; replace it with:\n"
         << table;
+}
+
+TEST(ServeConfig, RateLimitIsAnObjectOrPerSecondColonBurst) {
+    EXPECT_FALSE(load({}).rate_limit);
+    const TempFile file(R"({"rate_limit": {"per_s": 5, "burst": 10}})");
+    EXPECT_EQ(load({"--config", file.path()}).rate_limit, (RateLimitSetting{5, 10}));
+    EXPECT_EQ(load({"--rate-limit", "5:10"}).rate_limit, (RateLimitSetting{5, 10}));
+    EXPECT_EQ(load({}, {{"DETSERVE_RATE_LIMIT", "0.5:3"}}).rate_limit, (RateLimitSetting{0.5, 3}));
+    // Without a burst: per_s rounded up, at least 1.
+    EXPECT_EQ(load({"--rate-limit", "2.5"}).rate_limit, (RateLimitSetting{2.5, 3}));
+    EXPECT_EQ(load({"--rate-limit", "0.2"}).rate_limit, (RateLimitSetting{0.2, 1}));
+    const TempFile no_burst(R"({"rate_limit": {"per_s": 4}})");
+    EXPECT_EQ(load({"--config", no_burst.path()}).rate_limit, (RateLimitSetting{4, 4}));
+    const TempFile off(R"({"rate_limit": {"per_s": 4}})");
+    EXPECT_FALSE(load({"--config", off.path(), "--rate-limit", "null"}).rate_limit);
+    EXPECT_EQ(to_json(load({"--rate-limit", "5:10"})).at("rate_limit"), Json::parse(R"({"per_s": 5, "burst": 10})"));
+}
+
+TEST(ServeConfig, BadRateLimitsNameTheSource) {
+    const std::string expected =
+        "expected {\"per_s\": X, \"burst\": N} or PER_S[:BURST] with per_s in [0.001, 1000000] and burst in "
+        "[1, 1000000], or null, got ";
+    for (const char* bad : {"0", "-1", "x", "5:", "5:0", "5:1.5", ":5", "5:10:1", "nan", "0.0001", "{\"per_s\": 1"})
+        EXPECT_EQ(error_of({"--rate-limit", bad}), "--rate-limit: " + expected + "'" + bad + "'") << bad;
+    for (const char* bad : {R"(5)", R"("5:10")", R"({"burst": 2})", R"({"per_s": "5"})", R"({"per_s": 5, "burst": 0})",
+                            R"({"per_s": 5, "bust": 2})", R"([5, 10])"}) {
+        const TempFile file(std::string(R"({"rate_limit": )") + bad + "}");
+        EXPECT_EQ(error_of({"--config", file.path()}),
+                  file.path() + ": $.rate_limit: " + expected + Json::parse(bad).dump())
+            << bad;
+    }
+}
+
+TEST(ServeConfig, BadApiKeysAreNamedByPositionNeverShown) {
+    EXPECT_EQ(load({"--api-keys", " a1 ,, b2 "}).api_keys, " a1 ,, b2 ");
+    const std::string message = error_of({}, {{"DETSERVE_API_KEYS", "good-key, bad key-secret"}});
+    EXPECT_EQ(message.rfind("DETSERVE_API_KEYS: key 2 holds a space", 0), 0u) << message;
+    EXPECT_EQ(message.find("secret"), std::string::npos) << message;
+    const TempFile file(R"({"api_keys": ["secret-in-an-array"]})");
+    const std::string not_string = error_of({"--config", file.path()});
+    EXPECT_EQ(not_string, file.path() + ": $.api_keys: expected a string of comma-separated keys (the value is not shown)");
+    EXPECT_NE(error_of({"--api-keys", std::string(257, 'k')}).find("key 1 is longer than 256 bytes"), std::string::npos);
 }

@@ -18,6 +18,14 @@
 
 namespace detserve::app {
 
+// A token bucket per API key (per client address without keys): `burst` requests at once, then
+// `per_s` a second.
+struct RateLimitSetting {
+    double per_s = 1;
+    int burst = 1;
+    bool operator==(const RateLimitSetting&) const = default;
+};
+
 struct ServeConfig {
     // HTTP
     std::string host = "0.0.0.0";
@@ -51,6 +59,11 @@ struct ServeConfig {
     std::string cors_allowed_origins;  // "" = no CORS headers; "*" or "https://a.example, https://b.example"
     std::string cors_allowed_methods = "GET, POST, OPTIONS";
     std::string cors_allowed_headers = "Content-Type, X-Request-Id, Authorization, Inference-Header-Content-Length";
+    // Access control; no keys: every route is open
+    std::string api_keys;       // comma-separated
+    std::string api_keys_file;  // one key per line, # comments; read at start-up
+    bool metrics_public = false;
+    std::optional<RateLimitSetting> rate_limit;  // unset: no rate limit
 };
 
 // A bad setting: the message names its source and key, e.g.

@@ -31,6 +31,12 @@ struct ServerOptions {
     std::string cors_allowed_origins;  // empty: no CORS headers
     std::string cors_allowed_methods = "GET, POST, OPTIONS";
     std::string cors_allowed_headers = "Content-Type, X-Request-Id, Authorization, Inference-Header-Content-Length";
+    // Access control: when api_keys is not empty, routes other than health, readiness and the
+    // page's files need "Authorization: Bearer KEY"; /metrics too unless metrics_public.
+    std::vector<std::string> api_keys;
+    bool metrics_public = false;
+    double rate_limit_per_s = 0;  // 0: no rate limit; else a token bucket per key (per address without keys)
+    int rate_limit_burst = 1;
 };
 
 // What GET /v1/models reports and what the routes need to know about the served model.
