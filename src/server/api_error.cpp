@@ -2,12 +2,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "json_text.hpp"
+
 namespace detserve::server {
 
 std::string error_body(const std::string& code, const std::string& message) {
     nlohmann::ordered_json body;
     body["error"] = {{"code", code}, {"message", message}};
-    return body.dump();
+    return json_text(body);  // the message may quote a path or a value from the client
 }
 
 int status_for(const pipeline::Failure& failure) {

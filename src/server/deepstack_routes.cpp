@@ -5,7 +5,9 @@
 #include "deepstack_json.hpp"
 #include "detect_images.hpp"
 #include "detect_request.hpp"
+#include "json_text.hpp"
 #include "request_id.hpp"
+#include "request_text.hpp"
 #include "route_table.hpp"
 #include "routes.hpp"
 
@@ -41,6 +43,7 @@ void answer_detection(ServerContext& context, const ServingModel& serving, const
                       httplib::Response& response, const std::string& command, pipeline::Clock::time_point start) {
     const std::string id = request_id(request.get_header_value("X-Request-Id"));
     response.set_header("X-Request-Id", id);
+    require_utf8_request(request);
     auto images = images_from_request(request, "image", 1);
     pipeline::RequestOptions options;
     options.decode = serving.model.defaults;
@@ -48,7 +51,7 @@ void answer_detection(ServerContext& context, const ServingModel& serving, const
     const auto results = detect_images(context, serving, std::move(images), options, start);
     const double round_trip_ms =
         std::chrono::duration<double, std::milli>(pipeline::Clock::now() - start).count();
-    response.set_content(deepstack::detection_answer(results[0], command, id, round_trip_ms).dump(),
+    response.set_content(json_text(deepstack::detection_answer(results[0], command, id, round_trip_ms)),
                          "application/json");
 }
 
@@ -60,6 +63,7 @@ void handle_detection(ServerContext& context, const httplib::Request& request, h
 void handle_custom(ServerContext& context, const httplib::Request& request, httplib::Response& response) {
     const auto start = pipeline::Clock::now();
     const ServingModel& serving = require_model(context);
+    require_utf8_request(request);
     const std::string name = request.matches[1];
     if (name != serving.model.name)
         throw ApiError(404, "unknown_model",
@@ -73,7 +77,7 @@ void handle_custom_list(ServerContext& context, const httplib::Request&, httplib
     const ServingModel& serving = require_model(context);
     const nlohmann::ordered_json answer{
         {"success", true}, {"models", nlohmann::ordered_json::array({serving.model.name})}, {"command", "list"}, {"moduleId", "detserve"}};
-    response.set_content(answer.dump(), "application/json");
+    response.set_content(json_text(answer), "application/json");
 }
 
 void handle_ping(ServerContext&, const httplib::Request&, httplib::Response& response) {

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <sstream>
 
+#include "request_text.hpp"
+
 namespace detserve::server {
 namespace {
 
@@ -91,6 +93,7 @@ double parse_number_param(const std::string& name, const std::string& text, doub
 
 pipeline::RequestOptions options_from_query(const httplib::Request& request, const detect::DecodeOptions& defaults,
                                             const detect::LabelMap& labels, const std::vector<std::string>& extra) {
+    require_utf8_request(request);
     static const std::vector<std::string> known = {"threshold", "max_detections", "classes"};
     for (const auto& [name, value] : request.params) {
         if (std::find(known.begin(), known.end(), name) != known.end()) continue;

@@ -6,6 +6,7 @@
 #include "detect_images.hpp"
 #include "detect_request.hpp"
 #include "detserve/image/image_decoder.hpp"
+#include "json_text.hpp"
 #include "request_id.hpp"
 #include "result_json.hpp"
 #include "routes.hpp"
@@ -44,7 +45,7 @@ void answer_json(httplib::Response& response, const std::string& id, const Servi
         body["results"] = nlohmann::ordered_json::array();
         for (const auto& result : results) body["results"].push_back(result_to_json(result));
     }
-    response.set_content(body.dump(), "application/json");
+    response.set_content(json_text(body), "application/json");  // labels come from model files
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "json_text.hpp"
 #include "openapi_document.hpp"
 #include "routes.hpp"
 
@@ -10,7 +11,7 @@ namespace detserve::server {
 namespace {
 
 void json_answer(httplib::Response& response, const nlohmann::ordered_json& body) {
-    response.set_content(body.dump(), "application/json");
+    response.set_content(json_text(body), "application/json");  // a model path need not be UTF-8
 }
 
 std::string load_error(const ServerContext& context) {

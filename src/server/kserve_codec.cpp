@@ -6,6 +6,9 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "client_json.hpp"
+#include "json_text.hpp"
+
 namespace detserve::server::kserve {
 namespace {
 
@@ -36,29 +39,44 @@ std::string shape_text(const std::vector<std::int64_t>& shape) {
     return text + "]";
 }
 
-// The number of elements `shape` holds; dimensions must be non-negative integers.
+// The number of elements `shape` holds; dimensions must be non-negative integers whose product
+// fits in 64 bits (a zero dimension makes it 0 whatever the others are).
 std::vector<std::int64_t> parse_shape(const json& value, const std::string& where, std::int64_t& count) {
-    if (!value.is_array()) invalid(where + ": shape must be an array of integers");
+    if (!value.is_array()) invalid(where + ": shape must be an array of integers, got " + describe_client_value(value));
     std::vector<std::int64_t> shape;
+    bool overflow = false, zero = false;
     count = 1;
     for (const auto& dim : value) {
-        if (!dim.is_number_integer() || dim.get<std::int64_t>() < 0)
-            invalid(where + ": shape must hold non-negative integers, got " + dim.dump());
+        if (!dim.is_number_integer() || (dim.is_number_unsigned() && dim.get<std::uint64_t>() > INT64_MAX) ||
+            dim.get<std::int64_t>() < 0)
+            invalid(where + ": shape must hold non-negative integers below 2^63, got " + describe_client_value(dim));
         shape.push_back(dim.get<std::int64_t>());
-        // Far beyond any body we accept; keeps the product from overflowing.
-        count = std::min<std::int64_t>(count * shape.back(), std::int64_t{1} << 40);
+        zero = zero || shape.back() == 0;
+        overflow = overflow || __builtin_mul_overflow(count, shape.back(), &count);
     }
+    if (zero) count = 0;
+    else if (overflow) invalid(where + ": shape " + shape_text(shape) + " holds more than 2^63 elements");
     return shape;
 }
 
-void flatten(const json& data, std::vector<const json*>& out) {
-    if (!data.is_array()) return out.push_back(&data);
-    for (const auto& item : data) flatten(item, out);
+// The leaves of nested arrays in row-major order; iterative, whatever the depth.
+std::vector<const json*> flatten(const json& data) {
+    std::vector<const json*> out;
+    std::vector<const json*> pending{&data};  // a stack: the next value to visit on top
+    while (!pending.empty()) {
+        const json* value = pending.back();
+        pending.pop_back();
+        if (!value->is_array()) {
+            out.push_back(value);
+            continue;
+        }
+        for (auto it = value->rbegin(); it != value->rend(); ++it) pending.push_back(&*it);
+    }
+    return out;
 }
 
 std::vector<std::string> elements_from_json(const json& data, const std::string& where) {
-    std::vector<const json*> items;
-    flatten(data, items);
+    const std::vector<const json*> items = flatten(data);
     std::vector<std::string> elements;
     for (std::size_t i = 0; i < items.size(); ++i) {
         const json& item = *items[i];
@@ -273,15 +291,7 @@ std::string base64_decode(std::string_view text) {
 }
 
 InferRequest parse_infer_request(std::string_view json_text, std::string_view binary) {
-    json doc;
-    try {
-        doc = json::parse(json_text);
-    } catch (const json::parse_error& e) {
-        std::string message = e.what();
-        if (const auto bracket = message.find("] "); message.front() == '[' && bracket != std::string::npos)
-            message.erase(0, bracket + 2);  // "[json.exception.parse_error.101] "
-        invalid("malformed JSON: " + message);
-    }
+    const json doc = parse_client_json(json_text, "invalid_request");
     if (!doc.is_object()) invalid("the body must be a JSON object ($inference_request)");
 
     InferRequest request;
@@ -355,7 +365,7 @@ EncodedResponse encode_infer_response(const std::string& model_name, const std::
         }
         body["outputs"].push_back(std::move(out));
     }
-    EncodedResponse encoded{body.dump(), std::nullopt};
+    EncodedResponse encoded{server::json_text(body), std::nullopt};
     if (any_binary) {
         encoded.header_length = encoded.body.size();
         encoded.body += tail;

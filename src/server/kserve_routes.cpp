@@ -2,10 +2,13 @@
 // the served model with a JPEG/PNG as a BYTES input, as OpenVINO Model Server takes it.
 #include <nlohmann/json.hpp>
 
+#include "client_json.hpp"
 #include "detect_images.hpp"
+#include "json_text.hpp"
 #include "kserve_codec.hpp"
 #include "openapi_document.hpp"
 #include "request_id.hpp"
+#include "request_text.hpp"
 #include "route_table.hpp"
 #include "routes.hpp"
 
@@ -25,7 +28,7 @@ const std::string& server_version() {
 }
 
 void json_answer(httplib::Response& response, const nlohmann::ordered_json& body) {
-    response.set_content(body.dump(), "application/json");
+    response.set_content(json_text(body), "application/json");
 }
 
 // Health answers are the status alone (200 true, 4xx false): "not ready" is 400, not 503.
@@ -39,6 +42,7 @@ const ServingModel& require_ready(const ServerContext& context) {
 
 // The served model, when the path names it (and version 1, when the path has a version).
 const ServingModel& model_of_path(const ServingModel& serving, const httplib::Request& request) {
+    require_utf8_request(request);
     const std::string name = request.matches[1];
     if (name != serving.model.name)
         throw ApiError(404, "unknown_model",
@@ -57,14 +61,16 @@ pipeline::RequestOptions options_from_parameters(const nlohmann::json& parameter
     if (parameters.contains("threshold")) {
         const auto& t = parameters["threshold"];
         if (!t.is_number() || t.get<double>() < 0 || t.get<double>() > 1)
-            throw ApiError(400, "invalid_parameter", "parameters.threshold must be a number within [0, 1], got " + t.dump());
+            throw ApiError(400, "invalid_parameter",
+                           "parameters.threshold must be a number within [0, 1], got " + describe_client_value(t));
         options.decode.score_threshold = t.get<float>();
     }
     if (parameters.contains("max_detections")) {
         const auto& n = parameters["max_detections"];
         if (!n.is_number_integer() || n.get<std::int64_t>() < 1 || n.get<std::int64_t>() > 10000)
             throw ApiError(400, "invalid_parameter",
-                           "parameters.max_detections must be an integer within [1, 10000], got " + n.dump());
+                           "parameters.max_detections must be an integer within [1, 10000], got " +
+                               describe_client_value(n));
         options.decode.max_detections = n.get<int>();
     }
     return options;

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "detserve/server/api_error.hpp"
+#include "json_text.hpp"
 
 namespace detserve::server {
 namespace {
@@ -54,11 +55,11 @@ void write_error(httplib::Response& response, ErrorStyle style, int status, cons
             response.set_content(error_body(code, message), "application/json");
             return;
         case ErrorStyle::deepstack:
-            response.set_content(nlohmann::ordered_json{{"success", false}, {"error", message}, {"code", status}}.dump(),
+            response.set_content(json_text(nlohmann::ordered_json{{"success", false}, {"error", message}, {"code", status}}),
                                  "application/json");
             return;
         case ErrorStyle::kserve:
-            response.set_content(nlohmann::ordered_json{{"error", message}}.dump(), "application/json");
+            response.set_content(json_text(nlohmann::ordered_json{{"error", message}}), "application/json");
             return;
     }
 }

@@ -197,6 +197,46 @@ TEST(ServerKServeCodec, MalformedRequestsNameTheField) {
               std::string::npos);
 }
 
+// Each of these crashed the server (a stack overflow in flatten or in dump) or answered 500.
+TEST(ServerKServeCodec, HostileJsonIs400) {
+    const auto message_of = [](const std::string& text) {
+        const auto [status, message] = api_error_of([&] { parse_infer_request(text, ""); });
+        EXPECT_EQ(status, 400) << text.substr(0, 120);
+        return message;
+    };
+    const std::string deep = std::string(100'000, '[') + "\"YQ==\"" + std::string(100'000, ']');
+    for (const std::string& text :
+         {R"({"inputs":[{"name":"image","shape":[1],"datatype":"BYTES","data":)" + deep + "}]}",
+          R"({"inputs":[{"name":"image","shape":)" + deep + R"(,"datatype":"BYTES","data":["YQ=="]}]})",
+          R"({"parameters":{"threshold":)" + deep + R"(},"inputs":[{"name":"image","shape":[1],"datatype":"BYTES","data":["YQ=="]}]})"})
+        EXPECT_NE(message_of(text).find("nested deeper than 64 levels"), std::string::npos);
+    EXPECT_NE(message_of(R"({"parameters":{"threshold":1e309},"inputs":[]})").find("number overflow"), std::string::npos);
+    EXPECT_NE(message_of(R"({"inputs":[{"name":"image","shape":[9223372036854775807,9223372036854775807],
+                              "datatype":"BYTES","data":["YQ=="]}]})")
+                  .find("holds more than 2^63 elements"),
+              std::string::npos);
+    EXPECT_NE(message_of(R"({"inputs":[{"name":"image","shape":[18446744073709551615],"datatype":"BYTES","data":[]}]})")
+                  .find("non-negative integers below 2^63, got 18446744073709551615"),
+              std::string::npos);
+    EXPECT_NE(message_of(R"({"inputs":[{"name":"image","shape":[[1]],"datatype":"BYTES","data":[]}]})")
+                  .find("got an array of size 1"),
+              std::string::npos);
+}
+
+TEST(ServerKServeCodec, AZeroDimensionHoldsNoElementsWhateverTheOthers) {
+    const auto request = parse_infer_request(
+        R"({"inputs":[{"name":"image","shape":[9223372036854775807,9223372036854775807,0],"datatype":"BYTES","data":[]}]})",
+        "");
+    EXPECT_TRUE(request.inputs[0].elements.empty());
+}
+
+TEST(ServerKServeCodec, DeeplyNestedDataWithinTheBoundIsFlattenedInOrder) {
+    const std::string deep = std::string(60, '[') + R"("YQ==","Yg==")" + std::string(60, ']');
+    const auto request =
+        parse_infer_request(R"({"inputs":[{"name":"image","shape":[2],"datatype":"BYTES","data":)" + deep + "}]}", "");
+    EXPECT_EQ(request.inputs[0].elements, (std::vector<std::string>{"a", "b"}));
+}
+
 OutputTensor sample_floats() { return {"scores", "FP32", {2}, std::vector<float>{0.5f, 95.52f}}; }
 
 TEST(ServerKServeCodec, EncodesJsonOutputs) {
