@@ -34,7 +34,12 @@ server::ServerOptions server_options(const ServeConfig& config, std::vector<std:
     server::ServerOptions o;
     o.host = config.host;
     o.port = config.port;
-    o.http_threads = config.http_threads;
+    o.max_connections = config.max_connections;
+    o.max_connections_per_client = config.max_connections_per_client;
+    o.listen_backlog = config.listen_backlog;
+    o.request_head_timeout = std::chrono::milliseconds(config.request_head_timeout_ms);
+    o.max_header_bytes = config.max_header_bytes;
+    o.allow_compressed_bodies = config.allow_compressed_bodies;
     o.keep_alive_max_count = config.keep_alive_max_count;
     o.keep_alive_timeout_s = config.keep_alive_timeout_s;
     o.max_body_bytes = config.max_body_bytes;

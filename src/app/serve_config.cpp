@@ -281,8 +281,20 @@ const std::vector<Setting>& settings() {
     static const std::vector<Setting> table{
         text("host", &C::host, "HOST", "address to listen on; 0.0.0.0 is every interface, 127.0.0.1 this machine only"),
         integer("port", &C::port, 0, 65535, "TCP port to listen on; 0 picks a free one"),
-        integer("http_threads", &C::http_threads, 1, 1024,
-                "HTTP worker threads; each open keep-alive connection holds one"),
+        integer("max_connections", &C::max_connections, 1, 100'000,
+                "open HTTP connections at most (the worker threads grow with them); one more gets 503 and is "
+                "closed"),
+        integer("max_connections_per_client", &C::max_connections_per_client, 1, 100'000,
+                "open connections from one client address at most; one more gets 503 and is closed (behind a "
+                "reverse proxy every connection has the proxy's address)"),
+        integer("listen_backlog", &C::listen_backlog, 1, 65535,
+                "connections the kernel queues before they are accepted (capped by net.core.somaxconn)"),
+        integer("request_head_timeout_ms", &C::request_head_timeout_ms, 100, 3'600'000,
+                "a request's line and headers must arrive within this many milliseconds of its first byte, "
+                "else 408 and the connection is closed"),
+        integer("max_header_bytes", &C::max_header_bytes, 1024, 1024 * 1024,
+                "largest request line plus headers in bytes; a larger one gets 431 (a request line over 8192 "
+                "bytes 414)"),
         integer("keep_alive_max_count", &C::keep_alive_max_count, 1, 1'000'000,
                 "requests one keep-alive connection may carry before it is closed"),
         integer("keep_alive_timeout_s", &C::keep_alive_timeout_s, 1, 3600,
@@ -312,7 +324,10 @@ const std::vector<Setting>& settings() {
         integer("request_timeout_ms", &C::request_timeout_ms, 1, 3'600'000,
                 "per-request deadline in milliseconds; past it the answer is 504"),
         integer("max_body_bytes", &C::max_body_bytes, 1, kMaxBodyBytesLimit,
-                "largest request body in bytes; a larger one gets 413"),
+                "largest request body in bytes, whatever its framing (after inflating, if compressed); a larger "
+                "one gets 413 and the connection is closed"),
+        boolean("allow_compressed_bodies", &C::allow_compressed_bodies,
+                "accept request bodies with Content-Encoding gzip, deflate or br; otherwise they get 415"),
         integer("max_pixels", &C::max_pixels, 1, kOpenCvMaxImagePixels,
                 "largest width x height an image header may declare; a larger one gets 413 before decoding"),
         integer("max_images_per_request", &C::max_images_per_request, 1, 1024,

@@ -4,18 +4,53 @@
 #include <stdexcept>
 
 #include <httplib.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include "detserve/server/api_error.hpp"
+#include "buffered_stream.hpp"
+#include "connection_limits.hpp"
+#include "connection_threads.hpp"
 #include "cors.hpp"
+#include "request_body.hpp"
+#include "request_head.hpp"
 #include "route_table.hpp"
+#include "socket_stream.hpp"
 
 namespace detserve::server {
 namespace {
 
+using Clock = pipeline::Clock;
+
+// Chunk framing (sizes, CRLFs, trailers) a chunked body may add on top of max_body_bytes before
+// the stream refuses to read more.
+constexpr std::uint64_t kFramingAllowance = 1 << 20;
+// Reads while gathering a request head.
+constexpr std::size_t kHeadReadBytes = 4096;
+// After an answer that leaves part of the request unread, how long and how much of it is drained
+// before closing, so that the client reads the answer instead of a connection reset.
+constexpr auto kLingerTime = std::chrono::milliseconds(1000);
+constexpr std::size_t kLingerBytes = 512 << 10;
+// Worker threads beyond max_connections, so that a connection over the limit still gets its 503.
+constexpr std::size_t kSpareThreads = 16;
+// cpp-httplib's per-read (and per-write) timeout between bytes of a body.
+constexpr auto kReadTimeout = std::chrono::seconds(5);
+constexpr auto kWriteTimeout = std::chrono::seconds(5);
+
+// What one request left for its connection to decide after cpp-httplib answered it. Worker
+// threads serve one connection at a time, so this is per thread.
+struct RequestOutcome {
+    bool body_consumed = false;  // our content reader read the whole body
+    bool close = false;          // the answer says Connection: close
+};
+thread_local RequestOutcome request_outcome;
+thread_local Clock::time_point request_started;
+
 // The metrics label of a request: its route's pattern, or "unmatched" (raw paths would make the
 // label set unbounded).
-std::string route_label(const httplib::Request& request) {
-    const Route* route = match_route(request.path);
+std::string route_label(const std::string& path) {
+    const Route* route = match_route(path);
     return route ? route->pattern : "unmatched";
 }
 
@@ -45,22 +80,217 @@ void describe_library_error(const httplib::Request& request, httplib::Response& 
     }
 }
 
-thread_local pipeline::Clock::time_point request_started;
+const char* reason_phrase(int status) {
+    switch (status) {
+        case 400: return "Bad Request";
+        case 408: return "Request Timeout";
+        case 413: return "Payload Too Large";
+        case 414: return "URI Too Long";
+        case 415: return "Unsupported Media Type";
+        case 431: return "Request Header Fields Too Large";
+        case 501: return "Not Implemented";
+        case 503: return "Service Unavailable";
+        default: return "Error";
+    }
+}
+
+// An answer written before cpp-httplib has parsed the request; the connection closes after it.
+std::string raw_answer(const httplib::Response& response) {
+    std::string out = "HTTP/1.1 " + std::to_string(response.status) + " " + reason_phrase(response.status) + "\r\n";
+    for (const auto& [name, value] : response.headers) out += name + ": " + value + "\r\n";
+    out += "Content-Length: " + std::to_string(response.body.size()) + "\r\nConnection: close\r\n\r\n";
+    return out + response.body;
+}
+
+void write_all(httplib::Stream& stream, const std::string& bytes) {
+    for (std::size_t sent = 0; sent < bytes.size();) {
+        const ssize_t n = stream.write(bytes.data() + sent, bytes.size() - sent);
+        if (n <= 0) return;
+        sent += static_cast<std::size_t>(n);
+    }
+}
+
+// Half-closes, then reads what the client still sends for a while, so that closing with unread
+// bytes does not reset the connection before the client has read our answer.
+void linger_and_close(SocketStream& socket) {
+    ::shutdown(socket.socket(), SHUT_WR);
+    socket.set_deadline(Clock::now() + kLingerTime);
+    char discard[16384];
+    for (std::size_t drained = 0; drained < kLingerBytes;) {
+        const ssize_t n = socket.read(discard, sizeof discard);
+        if (n <= 0) break;
+        drained += static_cast<std::size_t>(n);
+    }
+}
+
+void set_listen_socket_options(int fd, std::chrono::milliseconds head_timeout) {
+    const int yes = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    // The kernel completes the handshake but wakes accept() only once the request's first bytes
+    // have arrived: idle connections wait in the kernel, not on a worker thread.
+    const int defer_s = static_cast<int>(std::max<std::int64_t>(1, (head_timeout.count() + 999) / 1000));
+    ::setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_s, sizeof defer_s);
+}
+
+// cpp-httplib's server with the connection handling replaced: each accepted socket is served by
+// serve_connection(), which gathers every request head itself — with a deadline from its first
+// byte and a cap on its size — checks its framing, and only then lets cpp-httplib parse and route it.
+class Listener final : public httplib::Server {
+public:
+    explicit Listener(ServerContext& context)
+        : context_(context),
+          limits_(static_cast<std::size_t>(context.options.max_connections),
+                  static_cast<std::size_t>(context.options.max_connections_per_client)),
+          head_limits_{static_cast<std::size_t>(context.options.max_header_bytes), context.options.max_body_bytes,
+                       context.options.allow_compressed_bodies} {}
+
+    // Serves every request arriving on `connection` as for an accepted socket, without deadlines.
+    void serve_stream(httplib::Stream& connection) { serve_connection(connection, nullptr); }
+
+    // cpp-httplib listens with a backlog of 5; listening again on the bound socket resizes it.
+    void set_backlog(int backlog) { ::listen(svr_sock_, backlog); }
+
+    std::size_t open_connections() const { return limits_.open(); }
+    std::uint64_t received_bytes() const { return received_bytes_.load(); }
+
+private:
+    bool process_and_close_socket(socket_t sock) override;
+    void serve_connection(httplib::Stream& connection, SocketStream* socket);
+    void answer_early(httplib::Stream& stream, std::string_view head, Clock::time_point started, int status,
+                      const std::string& code, const std::string& message);
+
+    ServerContext& context_;
+    ConnectionLimits limits_;
+    const HeadLimits head_limits_;
+    std::atomic<std::uint64_t> received_bytes_{0};
+};
+
+bool Listener::process_and_close_socket(socket_t sock) {
+    SocketStream socket(sock, kReadTimeout, kWriteTimeout, received_bytes_);
+    std::string address;
+    int port = 0;
+    socket.get_remote_ip_and_port(address, port);
+    if (auto slot = limits_.acquire(address)) {
+        serve_connection(socket, &socket);
+    } else {
+        context_.metrics.record_rejection("too_many_connections");
+        const auto started = Clock::now();
+        BufferedStream peek(socket);
+        socket.set_deadline(started + std::chrono::milliseconds(100));
+        peek.fill(kHeadReadBytes);
+        answer_early(socket, peek.buffered(), started, 503, "too_many_connections",
+                     "too many open connections (max_connections " + std::to_string(context_.options.max_connections) +
+                         ", max_connections_per_client " + std::to_string(context_.options.max_connections_per_client) +
+                         "); retry later");
+        linger_and_close(socket);
+    }
+    ::shutdown(sock, SHUT_RDWR);
+    ::close(sock);
+    return true;
+}
+
+void Listener::answer_early(httplib::Stream& stream, std::string_view head, Clock::time_point started, int status,
+                            const std::string& code, const std::string& message) {
+    const std::string path = request_path(head);
+    httplib::Response response;
+    write_error(response, error_style_for_path(path), status, code, message);
+    write_all(stream, raw_answer(response));
+    std::string address;
+    int port = 0;
+    stream.get_remote_ip_and_port(address, port);
+    const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    context_.log_answer(address, std::string(head.substr(0, head.find(' '))), path, status, response.body.size(),
+                        route_label(path), seconds);
+}
 
 }  // namespace
 
+void Listener::serve_connection(httplib::Stream& connection, SocketStream* socket) {
+    const auto& options = context_.options;
+    BufferedStream stream(connection);
+    const auto stopping = [this] { return !is_running(); };
+    for (int served = 0; served < options.keep_alive_max_count; ++served) {
+        // The first byte of the next request: a fresh connection has one already (TCP_DEFER_ACCEPT);
+        // a kept-alive one may wait keep_alive_timeout_s for it.
+        if (stream.buffered().empty()) {
+            if (socket) {
+                const auto idle = served == 0 ? options.request_head_timeout
+                                              : std::chrono::milliseconds(options.keep_alive_timeout_s * 1000);
+                socket->set_deadline(std::nullopt);
+                if (!socket->wait_readable(Clock::now() + idle, stopping)) return;
+            }
+            if (stream.fill(kHeadReadBytes) <= 0) return;  // the client hung up
+        }
+        const auto head_started = Clock::now();
+        const auto head_deadline = head_started + options.request_head_timeout;
+        if (socket) socket->set_deadline(head_deadline);
+        std::optional<std::size_t> head_end;
+        while (!(head_end = find_head_end(stream.buffered()))) {
+            if (stream.buffered().size() > head_limits_.max_header_bytes) {
+                const auto problem = oversized_head(stream.buffered(), head_limits_);
+                answer_early(stream, stream.buffered(), head_started, problem.status, problem.code, problem.message);
+                if (socket) linger_and_close(*socket);
+                return;
+            }
+            if (socket && !socket->wait_readable(head_deadline, stopping)) {
+                if (is_running()) {
+                    answer_early(stream, stream.buffered(), head_started, 408, "request_timeout",
+                                 "the request line and headers did not arrive within request_head_timeout_ms (" +
+                                     std::to_string(options.request_head_timeout.count()) + ")");
+                    linger_and_close(*socket);
+                }
+                return;
+            }
+            if (stream.fill(kHeadReadBytes) <= 0) return;  // hung up (or a read error)
+        }
+        const std::string_view head = stream.buffered().substr(0, *head_end);
+        HeadSummary summary;
+        if (const auto problem = check_request_head(head, head_limits_, &summary)) {
+            answer_early(stream, head, head_started, problem->status, problem->code, problem->message);
+            if (socket) linger_and_close(*socket);
+            return;
+        }
+
+        // Body bytes may trickle no longer than the request may take.
+        if (socket) socket->set_deadline(head_started + options.request_timeout);
+        stream.start_request(head.size() + static_cast<std::uint64_t>(options.max_body_bytes) + kFramingAllowance);
+        request_outcome = {};
+        const bool last = served + 1 == options.keep_alive_max_count || context_.draining.load() || !is_running();
+        bool client_closes = false;
+        bool answered = false;
+        try {
+            answered = process_request(stream, last, client_closes, nullptr);
+        } catch (const std::exception& e) {
+            // Nothing escapes a route handler (the exception handler answers 500); this is
+            // cpp-httplib's own code failing, which must cost one connection, not the process.
+            std::clog << "detserve: dropped a connection: " << e.what() << std::endl;
+        } catch (...) {
+        }
+        const bool body_left = summary.has_body && !request_outcome.body_consumed &&
+                               (!summary.body_read_by_server || stream.over_budget());
+        if (!answered || last || client_closes || request_outcome.close || body_left || stream.over_budget()) {
+            if (socket && (body_left || request_outcome.close || stream.over_budget())) linger_and_close(*socket);
+            return;
+        }
+    }
+}
+
 struct HttpServer::Impl {
     ServerContext context;
-    httplib::Server http;
+    Listener http;
+    std::atomic<std::size_t> worker_threads{0};  // of the ConnectionThreads cpp-httplib owns
 
     CorsPolicy cors;
 
     Impl(ServerOptions options, MetricsRegistry& registry, ServiceMetrics& metrics)
         : context(std::move(options), registry, metrics),
+          http(context),
           cors(make_cors_policy(context.options.cors_allowed_origins, context.options.cors_allowed_methods,
                                 context.options.cors_allowed_headers)) {}
     void install_routes();
     void answer_options(const httplib::Request& request, httplib::Response& response) const;
+    void answer_post(const Route& route, const httplib::Request& request, httplib::Response& response,
+                     const httplib::ContentReader& reader);
 };
 
 // OPTIONS: a CORS preflight from an allowed origin gets the allowed methods and headers; any other
@@ -84,19 +314,52 @@ void HttpServer::Impl::answer_options(const httplib::Request& request, httplib::
     }
 }
 
+// A POST route: the body is read here, counted against max_body_bytes as it arrives, into a copy
+// of the request that the handler then reads like any other (request.body / request.files).
+void HttpServer::Impl::answer_post(const Route& route, const httplib::Request& request, httplib::Response& response,
+                                   const httplib::ContentReader& reader) {
+    const auto& options = context.options;
+    httplib::Request filled = request;
+    const bool has_body = request.has_header("Content-Length") || request.has_header("Transfer-Encoding");
+    if (has_body) {
+        const BodyLimits limits{static_cast<std::uint64_t>(options.max_body_bytes),
+                                static_cast<std::size_t>(options.max_images_per_request) + 16};
+        switch (read_request_body(reader, request.is_multipart_form_data(), limits, filled.body, filled.files)) {
+            case BodyRead::complete:
+                break;
+            case BodyRead::too_large:
+                context.metrics.record_rejection("too_large");
+                response.set_header("Connection", "close");
+                return write_error(response, route.errors, 413, "body_too_large",
+                                   "the request body is larger than max_body_bytes (" +
+                                       std::to_string(options.max_body_bytes) + ")" +
+                                       (request.is_multipart_form_data() ? " or has too many parts" : ""));
+            case BodyRead::unreadable:
+                // cpp-httplib has set its status: 400 (framing, multipart), 415 (an encoding it lacks).
+                response.set_header("Connection", "close");
+                return write_error(response, route.errors, response.status == 415 ? 415 : 400, "unreadable_body",
+                                   "the request body could not be read (malformed chunked or multipart framing, "
+                                   "or the client stopped sending)");
+        }
+    }
+    request_outcome.body_consumed = true;
+    if (!context.access.allow(route, filled, response)) return;  // 401 / 429
+    route.handler(context, filled, response);
+}
+
 void HttpServer::Impl::install_routes() {
     const auto& options = context.options;
-    const int threads = options.http_threads;
-    http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
+    const auto threads = static_cast<std::size_t>(options.max_connections) + kSpareThreads;
+    http.new_task_queue = [this, threads] { return new ConnectionThreads(threads, worker_threads); };
     // Without it a kept-alive answer waits for the client's delayed ACK (~40 ms on Linux).
     http.set_tcp_nodelay(true);
-    http.set_keep_alive_max_count(static_cast<std::size_t>(options.keep_alive_max_count));
-    http.set_keep_alive_timeout(options.keep_alive_timeout_s);
+    http.set_socket_options(
+        [timeout = options.request_head_timeout](socket_t fd) { set_listen_socket_options(fd, timeout); });
     http.set_payload_max_length(static_cast<std::size_t>(options.max_body_bytes));
 
     // Runs before the body is read: the one place that sees every request start.
     http.set_pre_routing_handler([this](const httplib::Request& request, httplib::Response& response) {
-        request_started = pipeline::Clock::now();
+        request_started = Clock::now();
         if (request.method != "OPTIONS") return httplib::Server::HandlerResponse::Unhandled;
         answer_options(request, response);
         return httplib::Server::HandlerResponse::Handled;
@@ -106,6 +369,7 @@ void HttpServer::Impl::install_routes() {
         // Draining: kept-alive connections outlive the closed listener; ask clients to hang up so
         // that their next request goes to a replica that is not stopping.
         if (context.draining.load()) response.set_header("Connection", "close");
+        if (response.get_header_value("Connection") == "close") request_outcome.close = true;
         const auto origin = allowed_origin(cors, request.get_header_value("Origin"));
         if (!origin) return;
         response.set_header("Access-Control-Allow-Origin", *origin);
@@ -113,18 +377,27 @@ void HttpServer::Impl::install_routes() {
         response.set_header("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, X-Detections");
     });
     for (const auto& route : all_routes()) {
-        auto handler = [this, &route](const httplib::Request& request, httplib::Response& response) {
-            if (!context.access.allow(route, request, response)) return;  // 401 / 429
+        const auto answer_errors = [&route](httplib::Response& response, const auto& answer) {
             try {
-                route.handler(context, request, response);
+                answer();
             } catch (const ApiError& e) {
                 write_error(response, route.errors, e.status(), e.code(), e.what());
             }
         };
         if (route.method == "GET")
-            http.Get(route.regex, handler);
+            http.Get(route.regex, [this, &route, answer_errors](const httplib::Request& request,
+                                                                httplib::Response& response) {
+                answer_errors(response, [&] {
+                    if (!context.access.allow(route, request, response)) return;  // 401 / 429
+                    route.handler(context, request, response);
+                });
+            });
         else if (route.method == "POST")
-            http.Post(route.regex, handler);
+            http.Post(route.regex, [this, &route, answer_errors](const httplib::Request& request,
+                                                                 httplib::Response& response,
+                                                                 const httplib::ContentReader& reader) {
+                answer_errors(response, [&] { answer_post(route, request, response, reader); });
+            });
         else
             throw std::logic_error("route " + route.pattern + ": unsupported method " + route.method);
     }
@@ -147,11 +420,9 @@ void HttpServer::Impl::install_routes() {
         }));
     // Called once per answered request, whatever produced the answer.
     http.set_logger([this](const httplib::Request& request, const httplib::Response& response) {
-        const double seconds = std::chrono::duration<double>(pipeline::Clock::now() - request_started).count();
-        context.metrics.record_request(route_label(request), response.status, seconds);
-        if (context.options.access_log)
-            std::clog << request.remote_addr << " \"" << request.method << ' ' << request.path << "\" "
-                      << response.status << ' ' << response.body.size() << ' ' << seconds * 1000.0 << "ms\n";
+        const double seconds = std::chrono::duration<double>(Clock::now() - request_started).count();
+        context.log_answer(request.remote_addr, request.method, request.path, response.status, response.body.size(),
+                           route_label(request.path), seconds);
     });
 }
 
@@ -164,10 +435,13 @@ std::vector<std::pair<std::string, std::string>> registered_routes() {
 HttpServer::HttpServer(ServerOptions options, MetricsRegistry& registry, ServiceMetrics& metrics)
     : impl_(std::make_unique<Impl>(std::move(options), registry, metrics)) {
     impl_->install_routes();
-    registry.add_collector([context = &impl_->context] {
-        context->metrics.set_in_flight(static_cast<std::size_t>(context->admitted.load()));
-        const auto* serving = context->serving.load();
-        context->metrics.set_queue_depth(serving ? serving->pipeline->queued() : 0);
+    registry.add_collector([impl = impl_.get()] {
+        auto& context = impl->context;
+        context.metrics.set_in_flight(static_cast<std::size_t>(context.admitted.load()));
+        const auto* serving = context.serving.load();
+        context.metrics.set_queue_depth(serving ? serving->pipeline->queued() : 0);
+        context.metrics.set_connections(impl->http.open_connections(), impl->worker_threads.load(),
+                                        impl->http.received_bytes());
     });
 }
 
@@ -182,10 +456,13 @@ int HttpServer::bind() {
     else if (impl_->http.bind_to_port(options.host, options.port))
         port = options.port;
     if (port <= 0) throw std::runtime_error("cannot listen on " + where + " (address in use, or not an address of this host)");
+    impl_->http.set_backlog(options.listen_backlog);
     return port;
 }
 
 void HttpServer::serve() { impl_->http.listen_after_bind(); }
+
+void HttpServer::serve_stream(httplib::Stream& stream) { impl_->http.serve_stream(stream); }
 
 void HttpServer::stop() { impl_->http.stop(); }
 

@@ -1,5 +1,7 @@
 #include "server_context.hpp"
 
+#include <iostream>
+
 namespace detserve::server {
 
 Admission::Admission(std::atomic<int>& admitted, int count, int limit) : admitted_(admitted) {
@@ -14,6 +16,34 @@ Admission::Admission(std::atomic<int>& admitted, int count, int limit) : admitte
 
 Admission::~Admission() {
     if (count_ > 0) admitted_.fetch_sub(count_);
+}
+
+namespace {
+
+// A client's path as one log line can carry it: control bytes (a newline would forge a line) as \xNN.
+std::string printable(const std::string& text) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (const unsigned char c : text) {
+        if (c >= 0x20 && c != 0x7f && c != '\\') {
+            out += static_cast<char>(c);
+        } else {
+            out += "\\x";
+            out += kHex[c >> 4];
+            out += kHex[c & 15];
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+void ServerContext::log_answer(const std::string& remote, const std::string& method, const std::string& path,
+                               int status, std::size_t body_bytes, const std::string& route, double seconds) const {
+    metrics.record_request(route, status, seconds);
+    if (options.access_log)
+        std::clog << remote << " \"" << printable(method) << ' ' << printable(path) << "\" " << status << ' ' << body_bytes << ' '
+                  << seconds * 1000.0 << "ms\n";
 }
 
 }  // namespace detserve::server

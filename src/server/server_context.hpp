@@ -32,6 +32,11 @@ struct ServerContext {
 
     mutable std::mutex load_error_mutex;
     std::string load_error;
+
+    // Counts an answered request in the metrics (by `route`, its pattern) and, with access_log,
+    // writes its line on stderr.
+    void log_answer(const std::string& remote, const std::string& method, const std::string& path, int status,
+                    std::size_t body_bytes, const std::string& route, double seconds) const;
 };
 
 // Holds `count` of the max_in_flight budget for the life of a request, or nothing if it did not fit.

@@ -43,6 +43,11 @@ ServiceMetrics::ServiceMetrics(MetricsRegistry& registry, int max_batch, const s
                                   "Requests waiting for an engine stream.")),
       in_flight_(registry.gauge("detserve_requests_in_flight",
                                 "Requests admitted and not yet answered.")),
+      connections_open_(registry.gauge("detserve_http_connections_open", "Open HTTP connections.")),
+      http_threads_(registry.gauge("detserve_http_worker_threads",
+                                   "HTTP worker threads (they grow with the open connections).")),
+      received_bytes_(registry.counter("detserve_http_received_bytes_total",
+                                       "Bytes read from HTTP connections (heads and bodies as sent).")),
       rejected_(registry.counter_family("detserve_rejected_requests_total",
                                         "Requests refused before inference, by reason.",
                                         {"reason"})),
@@ -85,6 +90,12 @@ void ServiceMetrics::set_queue_depth(std::size_t waiting) {
 
 void ServiceMetrics::set_in_flight(std::size_t requests) {
     in_flight_.set(static_cast<double>(requests));
+}
+
+void ServiceMetrics::set_connections(std::size_t open, std::size_t worker_threads, std::uint64_t received_bytes) {
+    connections_open_.set(static_cast<double>(open));
+    http_threads_.set(static_cast<double>(worker_threads));
+    received_bytes_.advance_to(static_cast<double>(received_bytes));
 }
 
 void ServiceMetrics::set_model_info(const ModelInfo& info) {

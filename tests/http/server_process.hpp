@@ -141,6 +141,15 @@ public:
 
     std::string log() const { return read_file(log_path_); }
     int port() const { return port_; }
+    pid_t pid() const { return pid_; }
+
+    // A field of a /proc/PID file, e.g. ("status", "VmRSS") in kB; -1 if absent.
+    long long proc_field(const std::string& file, const std::string& field) const {
+        std::ifstream in("/proc/" + std::to_string(pid_) + "/" + file);
+        for (std::string line; std::getline(in, line);)
+            if (line.rfind(field + ":", 0) == 0) return std::stoll(line.substr(field.size() + 1));
+        return -1;
+    }
 
 private:
     pid_t pid_ = -1;

@@ -30,7 +30,11 @@ struct ServeConfig {
     // HTTP
     std::string host = "0.0.0.0";
     int port = 8080;                 // 0 = an ephemeral port (tests use it)
-    int http_threads = 128;          // cpp-httplib workers; a keep-alive connection holds one while open
+    int max_connections = 1024;            // open connections; worker threads grow with them
+    int max_connections_per_client = 256;  // per client address
+    int listen_backlog = 1024;             // the kernel's accept queue (cpp-httplib compiles in 5)
+    int request_head_timeout_ms = 10000;   // request line + headers, from the first byte -> 408
+    int max_header_bytes = 64 * 1024;      // request line + headers -> 431
     int keep_alive_max_count = 100;  // requests per keep-alive connection (cpp-httplib's default is 5)
     int keep_alive_timeout_s = 5;
     // Model and engine
@@ -49,7 +53,8 @@ struct ServeConfig {
     // Limits
     int max_in_flight = 256;                         // admitted images not yet answered; beyond -> 503 + Retry-After
     int request_timeout_ms = 60000;                  // per-request deadline -> 504
-    std::int64_t max_body_bytes = 32 * 1024 * 1024;  // -> 413
+    std::int64_t max_body_bytes = 32 * 1024 * 1024;  // -> 413, counted as bytes arrive (inflated)
+    bool allow_compressed_bodies = false;            // Content-Encoding on a request -> 415 unless set
     std::int64_t max_pixels = 40'000'000;            // width*height from the image header -> 413 before decoding
     int max_images_per_request = 16;                 // multipart image fields per request
     int shutdown_timeout_ms = 10000;                 // SIGTERM: bounded wait for in-flight requests

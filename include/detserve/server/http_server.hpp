@@ -11,6 +11,10 @@
 #include "detserve/detect/label_map.hpp"
 #include "detserve/pipeline/pipeline.hpp"
 
+namespace httplib {
+class Stream;
+}
+
 namespace detserve::server {
 
 class MetricsRegistry;
@@ -19,7 +23,12 @@ class ServiceMetrics;
 struct ServerOptions {
     std::string host = "0.0.0.0";
     int port = 8080;  // 0: an ephemeral port, see HttpServer::bind()
-    int http_threads = 128;
+    int max_connections = 1024;
+    int max_connections_per_client = 256;
+    int listen_backlog = 1024;
+    std::chrono::milliseconds request_head_timeout{10000};
+    int max_header_bytes = 64 * 1024;
+    bool allow_compressed_bodies = false;
     int keep_alive_max_count = 100;
     int keep_alive_timeout_s = 5;
     std::int64_t max_body_bytes = 32 * 1024 * 1024;
@@ -66,6 +75,9 @@ public:
     int bind();
     // Accepts connections until stop(); in-flight requests finish before it returns.
     void serve();
+    // Serves every request arriving on `stream` exactly as for an accepted connection (head checks,
+    // keep-alive, routes), minus the socket deadlines; returns when the stream ends. For fuzzing.
+    void serve_stream(httplib::Stream& stream);
     // Stops accepting; safe from any thread (a signal watcher).
     void stop();
 

@@ -8,6 +8,8 @@
 //   detserve_inference_count_total                        counter, images inferred
 //   detserve_inference_exec_count_total                   counter, engine forwards
 //   detserve_queue_depth, detserve_requests_in_flight     gauges
+//   detserve_http_connections_open, detserve_http_worker_threads   gauges
+//   detserve_http_received_bytes_total                    counter
 //   detserve_rejected_requests_total{reason}              counter
 //   detserve_model_info{model,format,engine,target,family,precision,input}   gauge, 1
 //   detserve_ready                                        gauge, 0 or 1
@@ -15,6 +17,7 @@
 //
 // The two inference counters mirror Triton's nv_inference_count and nv_inference_exec_count.
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -52,6 +55,8 @@ public:
 
     void set_queue_depth(std::size_t waiting);
     void set_in_flight(std::size_t requests);
+    // At scrape time, from the HTTP server's own counts.
+    void set_connections(std::size_t open, std::size_t worker_threads, std::uint64_t received_bytes);
     // One detserve_model_info child per model, set to 1.
     void set_model_info(const ModelInfo& info);
     void set_ready(bool ready);
@@ -66,6 +71,9 @@ private:
     Counter& inference_exec_count_;
     Gauge& queue_depth_;
     Gauge& in_flight_;
+    Gauge& connections_open_;
+    Gauge& http_threads_;
+    Counter& received_bytes_;
     CounterFamily& rejected_;
     GaugeFamily& model_info_;
     Gauge& ready_;
