@@ -32,13 +32,13 @@ RUN DETSERVE_BUILD_TESTS=OFF DETSERVE_BUILD_BENCH=OFF bash scripts/build.sh \
 FROM debian:bookworm-slim AS runtime
 
 # The packages of the libraries build/detserve links (OpenCV 4.6 core/imgproc/imgcodecs/dnn, oneTBB,
-# pugixml, cpp-httplib; apt brings what they need in turn) and curl for the HEALTHCHECK.
+# pugixml, cpp-httplib, TurboJPEG; apt brings what they need in turn) and curl for the HEALTHCHECK.
 # libc6, libgcc-s1 and libstdc++6 are already in bookworm-slim. For --target opencl add
 # ocl-icd-libopencl1 and an OpenCL driver (e.g. pocl-opencl-icd): OpenCV loads them at run time.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libopencv-dnn406 libopencv-imgcodecs406 libopencv-imgproc406 libopencv-core406 \
-      libtbb12 libpugixml1v5 libcpp-httplib0.11 \
+      libtbb12 libpugixml1v5 libcpp-httplib0.11 libturbojpeg0 \
       curl \
  && rm -rf /var/lib/apt/lists/*
 

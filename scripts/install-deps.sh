@@ -19,6 +19,7 @@ profile="${1:-run}"
 run_pkgs=(
   build-essential cmake ninja-build pkg-config
   libopencv-dev libtbb-dev libpugixml-dev libcpp-httplib-dev nlohmann-json3-dev libdnnl-dev
+  libturbojpeg0-dev  # JPEG decoding that reports corrupt scans (src/image/jpeg_decoder.cpp)
   ocl-icd-opencl-dev
   curl ca-certificates
 )

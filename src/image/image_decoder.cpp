@@ -4,6 +4,8 @@
 
 #include <opencv2/imgcodecs.hpp>
 
+#include "detserve/image/jpeg_decoder.hpp"
+
 namespace detserve::image {
 namespace {
 
@@ -51,6 +53,9 @@ ImageHeader inspect_jpeg(std::span<const std::uint8_t> bytes) {
     ImageHeader header{"jpeg", 0, 0};
     std::size_t pos = 2;
     while (true) {
+        // Bytes no segment claims before a marker: libjpeg skips them with a warning ("extraneous
+        // bytes before marker") and so does this walk; camera files carry such padding.
+        while (pos < bytes.size() && bytes[pos] != 0xff) ++pos;
         while (pos < bytes.size() && bytes[pos] == 0xff) ++pos;  // fill bytes
         if (pos >= bytes.size()) truncated("JPEG", "it ends inside the headers");
         const std::uint8_t marker = bytes[pos++];
@@ -106,6 +111,7 @@ cv::Mat decode_image(std::span<const std::uint8_t> bytes, std::int64_t max_pixel
         throw ImageError(ImageErrorCode::too_large, header.format + " image is " + std::to_string(header.width) + "x" +
                                                         std::to_string(header.height) + " = " + std::to_string(pixels) +
                                                         " pixels, more than the limit of " + std::to_string(max_pixels));
+    if (header.format == "jpeg") return decode_jpeg(bytes);
     const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8U, const_cast<std::uint8_t*>(bytes.data()));
     cv::Mat decoded;
     try {

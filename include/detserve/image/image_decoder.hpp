@@ -32,7 +32,8 @@ struct ImageHeader {
 // Parses the JPEG SOF / PNG IHDR and checks the stream's structure; throws ImageError.
 ImageHeader inspect_image(std::span<const std::uint8_t> bytes);
 
-// inspect_image, the pixel budget, then cv::imdecode to 8-bit BGR.
+// inspect_image, the pixel budget, then 8-bit BGR: JPEG through decode_jpeg (jpeg_decoder.hpp),
+// which refuses corrupt scans; PNG through cv::imdecode.
 cv::Mat decode_image(std::span<const std::uint8_t> bytes, std::int64_t max_pixels);
 
 }  // namespace detserve::image
