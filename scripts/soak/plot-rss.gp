@@ -11,6 +11,7 @@ set y2label "threads"
 set ytics nomirror
 set y2tics
 set yrange [0:*]
+set autoscale xfixmax
 set y2range [0:*]
 set arrow 1 from warmup / 60.0, graph 0 to warmup / 60.0, graph 1 nohead dt 3 lc rgb "gray40"
 set label 1 "end of warm-up" at warmup / 60.0, graph 0.05 offset 0.5, 0 tc rgb "gray40"
