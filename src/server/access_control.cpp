@@ -61,8 +61,9 @@ int ApiKeys::find(std::string_view candidate) const {
 std::optional<std::string_view> bearer_token(std::string_view authorization) {
     constexpr std::string_view scheme = "bearer";
     authorization = trimmed(authorization);
-    if (authorization.size() <= scheme.size() || (authorization[scheme.size()] != ' ' && authorization[scheme.size()] != '\t'))
-        return std::nullopt;
+    if (authorization.size() <= scheme.size()) return std::nullopt;
+    const char separator = authorization[scheme.size()];
+    if (separator != ' ' && separator != '\t') return std::nullopt;
     for (std::size_t i = 0; i < scheme.size(); ++i)
         if (std::tolower(static_cast<unsigned char>(authorization[i])) != scheme[i]) return std::nullopt;
     return trimmed(authorization.substr(scheme.size()));
@@ -116,8 +117,9 @@ std::optional<std::string> AccessControl::client_of(const Route& route, const ht
     if (index >= 0) return "key " + std::to_string(index);
     write_error(response, route.errors, 401, "unauthorized", message);
     // RFC 6750: a presented but wrong token is invalid_token; no credentials at all gets no error.
-    response.set_header("WWW-Authenticate", presented || malformed ? "Bearer realm=\"detserve\", error=\"invalid_token\""
-                                                                   : "Bearer realm=\"detserve\"");
+    const bool sent_a_key = presented || malformed;
+    response.set_header("WWW-Authenticate", sent_a_key ? "Bearer realm=\"detserve\", error=\"invalid_token\""
+                                                       : "Bearer realm=\"detserve\"");
     metrics_.record_rejection("unauthorized");
     return std::nullopt;
 }

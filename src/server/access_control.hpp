@@ -54,7 +54,8 @@ std::optional<std::string_view> bearer_token(std::string_view authorization);
 
 class AccessControl {
 public:
-    AccessControl(const ServerOptions& options, ServiceMetrics& metrics, RateLimiter::Now now = RateLimiter::Clock::now);
+    AccessControl(const ServerOptions& options, ServiceMetrics& metrics,
+                  RateLimiter::Now now = RateLimiter::Clock::now);
 
     // true: the request may go on to its route. false: `response` holds a 401 (no key, or not a
     // configured one) or a 429 (over the rate limit) in the route's error shape.

@@ -10,7 +10,8 @@ RateLimiter::RateLimiter(RateLimit limit, Now now, std::size_t max_buckets)
     : limit_(limit), now_(std::move(now)), max_buckets_(std::max<std::size_t>(1, max_buckets)) {
     if (!(limit_.per_s > 0) || limit_.burst < 1)
         throw std::invalid_argument("rate limit: per_s must be > 0 and burst >= 1");
-    refill_time_ = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(limit_.burst / limit_.per_s));
+    const std::chrono::duration<double> refill(limit_.burst / limit_.per_s);
+    refill_time_ = std::chrono::duration_cast<Clock::duration>(refill);
 }
 
 std::size_t RateLimiter::buckets() const {

@@ -180,7 +180,8 @@ TEST_F(AccessControlTest, WithoutKeysTheRateLimitIsPerAddressAndSparesOpenRoutes
     EXPECT_EQ(nlohmann::json::parse(response.body)["error"]["code"], "rate_limited");
     EXPECT_TRUE(access.allow(route, request_with("", "10.0.0.2"), response));
     for (int i = 0; i < 5; ++i)
-        EXPECT_TRUE(access.allow(route_of(ErrorStyle::native, RouteAccess::open), request_with("", "10.0.0.1"), response));
+        EXPECT_TRUE(
+            access.allow(route_of(ErrorStyle::native, RouteAccess::open), request_with("", "10.0.0.1"), response));
 }
 
 // The routes a load balancer, a browser loading the page or a client reading the API description
