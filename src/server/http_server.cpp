@@ -34,6 +34,8 @@ constexpr auto kLingerTime = std::chrono::milliseconds(1000);
 constexpr std::size_t kLingerBytes = 512 << 10;
 // Worker threads beyond max_connections, so that a connection over the limit still gets its 503.
 constexpr std::size_t kSpareThreads = 16;
+// The least time a request's body may take to arrive, whatever request_timeout_ms says.
+constexpr std::chrono::milliseconds kMinBodyTime{30000};
 // cpp-httplib's per-read (and per-write) timeout between bytes of a body.
 constexpr auto kReadTimeout = std::chrono::seconds(5);
 constexpr auto kWriteTimeout = std::chrono::seconds(5);
@@ -251,11 +253,14 @@ void Listener::serve_connection(httplib::Stream& connection, SocketStream* socke
             return;
         }
 
-        // Body bytes may trickle no longer than the request may take.
-        if (socket) socket->set_deadline(head_started + options.request_timeout);
+        // Body bytes may trickle no longer than the request may take (but at least kMinBodyTime,
+        // so that a short request_timeout_ms is answered 504 by the pipeline, not cut off here).
+        if (socket) socket->set_deadline(head_started + std::max<std::chrono::milliseconds>(options.request_timeout, kMinBodyTime));
         stream.start_request(head.size() + static_cast<std::uint64_t>(options.max_body_bytes) + kFramingAllowance);
         request_outcome = {};
-        const bool last = served + 1 == options.keep_alive_max_count || context_.draining.load() || !is_running();
+        // A stopped listener ends its sockets' keep-alive; serve_stream() has no listener at all.
+        const bool stopped = socket && !is_running();
+        const bool last = served + 1 == options.keep_alive_max_count || context_.draining.load() || stopped;
         bool client_closes = false;
         bool answered = false;
         try {
@@ -319,8 +324,19 @@ void HttpServer::Impl::answer_options(const httplib::Request& request, httplib::
 void HttpServer::Impl::answer_post(const Route& route, const httplib::Request& request, httplib::Response& response,
                                    const httplib::ContentReader& reader) {
     const auto& options = context.options;
+    // An empty body is not read: cpp-httplib's multipart parser calls an empty form invalid.
+    const bool has_body = request.has_header("Transfer-Encoding") ||
+                          (request.has_header("Content-Length") && request.get_header_value("Content-Length") != "0");
+    // The key is checked before the body is read unless it may be in the body (DeepStack's
+    // api_key form field): a refused client does not get to upload max_body_bytes first. Its
+    // body is left unread, so the connection closes after the answer.
+    const bool key_in_body =
+        route.errors == ErrorStyle::deepstack && context.access.keys_required() && !request.has_header("Authorization");
+    if (!key_in_body && !context.access.allow(route, request, response)) {  // 401 / 429
+        if (has_body) response.set_header("Connection", "close");
+        return;
+    }
     httplib::Request filled = request;
-    const bool has_body = request.has_header("Content-Length") || request.has_header("Transfer-Encoding");
     if (has_body) {
         const BodyLimits limits{static_cast<std::uint64_t>(options.max_body_bytes),
                                 static_cast<std::size_t>(options.max_images_per_request) + 16};
@@ -343,7 +359,7 @@ void HttpServer::Impl::answer_post(const Route& route, const httplib::Request& r
         }
     }
     request_outcome.body_consumed = true;
-    if (!context.access.allow(route, filled, response)) return;  // 401 / 429
+    if (key_in_body && !context.access.allow(route, filled, response)) return;  // 401 / 429
     route.handler(context, filled, response);
 }
 

@@ -190,6 +190,15 @@ TEST_F(HttpFraming, BodyOnAGetIsNotReadAsTheNextRequest) {
     EXPECT_EQ(rest.find("404"), std::string::npos) << rest;
 }
 
+TEST_F(HttpFraming, AnEmptyMultipartPostIsAnsweredLikeOneWithoutABody) {
+    RawConnection connection(server_->port());
+    ASSERT_TRUE(connection.send("POST /v1/vision/custom/list HTTP/1.1\r\nHost: x\r\n"
+                                "Content-Type: multipart/form-data; boundary=xyz\r\nContent-Length: 0\r\n\r\n"));
+    const std::string answer = connection.read_response();
+    EXPECT_EQ(status_of(answer), 200) << answer;
+    EXPECT_NE(body_of(answer).find("\"success\":true"), std::string::npos) << answer;
+}
+
 class HttpCompressedBodies : public SharedServerTest<HttpCompressedBodies> {
 public:
     static std::vector<std::string> server_args() { return {"--allow-compressed-bodies", "true"}; }
