@@ -40,6 +40,16 @@ const std::string& gzip_bomb() {
     return bomb;
 }
 
+// POSTs the bomb to /v1/detect as a gzip-encoded image; the server's answer.
+std::string post_gzip_bomb(int port) {
+    const std::string& bomb = gzip_bomb();
+    RawConnection connection(port);
+    connection.send("POST /v1/detect HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Encoding: gzip\r\n"
+                    "Content-Length: " + std::to_string(bomb.size()) + "\r\n\r\n");
+    connection.send(bomb, std::chrono::seconds(5));
+    return connection.read_response();
+}
+
 class HttpFraming : public SharedServerTest<HttpFraming> {
 protected:
     void expect_still_serving() {
@@ -99,14 +109,8 @@ TEST_F(HttpFraming, DeclaredLengthOverTheLimitIs413BeforeTheBodyThenClose) {
 }
 
 TEST_F(HttpFraming, GzipBombIs415WithoutInflating) {
-    const std::string& bomb = gzip_bomb();
     const long long rss_before = rss_kb();
-    RawConnection connection(server_->port());
-    ASSERT_TRUE(connection.send("POST /v1/detect HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\n"
-                                "Content-Encoding: gzip\r\nContent-Length: " +
-                                std::to_string(bomb.size()) + "\r\n\r\n"));
-    connection.send(bomb, std::chrono::seconds(5));
-    const std::string answer = connection.read_response();
+    const std::string answer = post_gzip_bomb(server_->port());
     EXPECT_EQ(status_of(answer), 415) << answer;
     EXPECT_NE(body_of(answer).find("unsupported_content_encoding"), std::string::npos) << answer;
     EXPECT_LT(rss_kb() - rss_before, 100 * 1024) << "RSS grew by a gzip bomb";
@@ -205,14 +209,8 @@ public:
 };
 
 TEST_F(HttpCompressedBodies, GzipBombIs413WhenCompressedBodiesAreAllowed) {
-    const std::string& bomb = gzip_bomb();
     const long long rss_before = server_->proc_field("status", "VmRSS");
-    RawConnection connection(server_->port());
-    ASSERT_TRUE(connection.send("POST /v1/detect HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\n"
-                                "Content-Encoding: gzip\r\nContent-Length: " +
-                                std::to_string(bomb.size()) + "\r\n\r\n"));
-    connection.send(bomb, std::chrono::seconds(5));
-    const std::string answer = connection.read_response();
+    const std::string answer = post_gzip_bomb(server_->port());
     EXPECT_EQ(status_of(answer), 413) << answer;
     EXPECT_LT(server_->proc_field("status", "VmRSS") - rss_before, 100 * 1024) << "RSS grew by a gzip bomb";
     auto health = client().Get("/healthz");
