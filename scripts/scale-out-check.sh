@@ -311,6 +311,19 @@ fi
 sleep 0.5
 b_metrics="$(detect_200_from_metrics "${port[B]}")"
 [ "$(http_code "http://127.0.0.1:${port[B]}/readyz")" = 200 ] || fail "replica B is not ready after the run"
+# nginx's per-client limits (limit_req 50 r/s, burst 100, limit_conn 64 → 429): a burst of 300
+# quick requests from this one address is partly refused by nginx itself, then, once the bucket has
+# refilled, the client is answered again (a probe, so that the detection counts below stay exact).
+step "per-client limits at nginx: 300 requests at once"
+limit_codes="$(curl -s -o /dev/null -w '%{http_code}\n' --parallel --parallel-max 50 \
+                 "http://127.0.0.1:$nginx_port/healthz?burst=[1-300]" 2>/dev/null | sort | uniq -c | tr -s ' ' | tr '\n' ',')"
+info "answers: ${limit_codes%,} (count code)"
+grep -q ' 429,' <<<"$limit_codes" || fail "a burst of 300 requests from one address got no 429 from nginx's limit_req"
+grep -qE ' 5[0-9][0-9],' <<<"$limit_codes" && fail "the burst got 5xx answers: $limit_codes"
+sleep 2.5
+after_burst="$(http_code "http://127.0.0.1:$nginx_port/healthz")"
+[ "$after_burst" = 200 ] || fail "after the burst, GET /healthz through nginx answered $after_burst, expected 200"
+
 step "stop B"
 kill -TERM "${pid[B]}"
 wait_exit B 60

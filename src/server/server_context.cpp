@@ -1,6 +1,8 @@
 #include "server_context.hpp"
 
 #include <iostream>
+#include <mutex>
+#include <sstream>
 
 namespace detserve::server {
 
@@ -41,9 +43,14 @@ std::string printable(const std::string& text) {
 void ServerContext::log_answer(const std::string& remote, const std::string& method, const std::string& path,
                                int status, std::size_t body_bytes, const std::string& route, double seconds) const {
     metrics.record_request(route, status, seconds);
-    if (options.access_log)
-        std::clog << remote << " \"" << printable(method) << ' ' << printable(path) << "\" " << status << ' ' << body_bytes << ' '
-                  << seconds * 1000.0 << "ms\n";
+    if (!options.access_log) return;
+    // One write per line: pieces streamed from several threads would interleave.
+    std::ostringstream line;
+    line << remote << " \"" << printable(method) << ' ' << printable(path) << "\" " << status << ' ' << body_bytes
+         << ' ' << seconds * 1000.0 << "ms\n";
+    static std::mutex log_mutex;
+    std::lock_guard lock(log_mutex);
+    std::clog << line.str() << std::flush;
 }
 
 }  // namespace detserve::server

@@ -50,13 +50,14 @@ int SocketStream::poll_ms(std::chrono::milliseconds timeout) const {
 
 bool SocketStream::wait_readable(Clock::time_point until, const std::function<bool()>& stop) const {
     constexpr auto kStopCheck = std::chrono::milliseconds(100);
-    while (!stop()) {
+    // Bytes that have already arrived are served even when stopping: closing on them would reset
+    // a request the client (a proxy on a kept-alive connection) has already sent.
+    while (true) {
         const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now());
-        if (left.count() <= 0) return false;
-        const int ready = poll_for(fd_, POLLIN, static_cast<int>(std::min(left, kStopCheck).count()));
+        const int ready = poll_for(fd_, POLLIN, static_cast<int>(std::clamp(left, std::chrono::milliseconds(0), kStopCheck).count()));
         if (ready != 0) return ready > 0;
+        if (left.count() <= 0 || stop()) return false;
     }
-    return false;
 }
 
 bool SocketStream::is_readable() const { return poll_for(fd_, POLLIN, poll_ms(read_timeout_)) > 0; }

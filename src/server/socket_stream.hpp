@@ -25,7 +25,7 @@ public:
     void set_deadline(std::optional<Clock::time_point> deadline) { deadline_ = deadline; }
 
     // Waits until bytes (or the peer's close) can be read, `until` passes, or `stop()` turns true
-    // (polled every 100 ms). True when readable.
+    // while nothing has arrived (checked every 100 ms). True when readable.
     bool wait_readable(Clock::time_point until, const std::function<bool()>& stop) const;
 
     bool is_readable() const override;
