@@ -33,4 +33,8 @@ struct HostTensor {
 // Row-major transpose of a constant: out.shape[i] = in.shape[perm[i]].
 HostTensor transpose_host(const HostTensor& in, const std::vector<std::int64_t>& perm);
 
+// Throws ModelError unless `perm` holds each axis of a rank-`rank` tensor exactly once (a
+// Transpose's order input, which a model file may get wrong).
+void check_permutation(const std::vector<std::int64_t>& perm, std::size_t rank, const std::string& where);
+
 }  // namespace detserve::graph

@@ -83,8 +83,12 @@ struct Value {
     }
 };
 
+// An axis in [-rank, rank) as one in [0, rank); a model file may hold any number there.
 std::int64_t normalize_axis(std::int64_t axis, std::size_t rank) {
-    return axis < 0 ? axis + static_cast<std::int64_t>(rank) : axis;
+    const auto r = static_cast<std::int64_t>(rank);
+    if (axis < -r || axis >= r)
+        throw ModelError("axis " + std::to_string(axis) + " is out of range for a rank-" + std::to_string(rank) + " tensor");
+    return axis < 0 ? axis + r : axis;
 }
 
 Shape broadcast_shapes(const Shape& a, const Shape& b) {
@@ -272,6 +276,7 @@ public:
 
     Value transpose(const Value& value, const std::vector<std::int64_t>& perm, const std::string& name) {
         if (value.is_const()) return Value::of_const(transpose_host(*value.constant, perm));
+        check_permutation(perm, value.shape.size(), source_ + ": node '" + name + "'");
         Shape shape(perm.size());
         for (std::size_t i = 0; i < perm.size(); ++i) shape[i] = value.shape[static_cast<std::size_t>(perm[i])];
         const Source order = materialize(Value::of_const(HostTensor::from_i64({static_cast<std::int64_t>(perm.size())}, perm)),
@@ -452,7 +457,17 @@ std::vector<Value> translate_sparse_to_dense(Importer& im, const TfNode& node) {
     const auto shape = im.const_input(node, 1).as_i64();
     const HostTensor& values = im.const_input(node, 2);
     const HostTensor& fallback = im.const_input(node, 3);
-    const auto total = static_cast<std::size_t>(std::max<std::int64_t>(shape_elements(shape), 0));
+    // The importer evaluates it at load time (it computes shapes in real models: a few elements);
+    // a dense shape past this is a broken file, not a constant worth gigabytes.
+    constexpr std::int64_t kMaxDenseElements = std::int64_t{1} << 24;
+    std::int64_t product = 1;
+    for (const auto d : shape) {
+        if (d < 0 || (d > 0 && product > kMaxDenseElements / d))
+            im.fail(node, "dense shape is not a constant the importer evaluates (negative, or over " +
+                              std::to_string(kMaxDenseElements) + " elements)");
+        product *= d;
+    }
+    const auto total = static_cast<std::size_t>(product);
     const bool integral = values.type != ElementType::f32;
     std::vector<double> dense(total, integral ? static_cast<double>(fallback.as_i64().at(0)) : fallback.as_f32().at(0));
     const auto idx = indices.as_i64();
@@ -605,6 +620,7 @@ std::vector<Value> translate_concat(Importer& im, const TfNode& node) {
     for (std::size_t i = 0; i < n; ++i) {
         const Value& v = im.input(node, i);
         if (i == 0) shape = v.shape;
+        if (v.shape.size() != shape.size()) im.fail(node, "inputs of different ranks cannot be concatenated");
         const auto axis = static_cast<std::size_t>(normalize_axis(axis_value, v.shape.size()));
         if (i > 0) shape[axis] += v.shape[axis];
         sources.push_back(im.materialize(v, node.name + "/in" + std::to_string(i)));
