@@ -5,7 +5,10 @@
 #
 # Environment: BUILD_DIR (default <repo>/build); DETSERVE_BUILD_TESTS / DETSERVE_BUILD_BENCH
 # (ON|OFF; default ON when GoogleTest+GoogleMock / Google Benchmark are installed, else OFF,
-# so that the `run` profile of install-deps.sh is enough to build the service).
+# so that the `run` profile of install-deps.sh is enough to build the service); DETSERVE_OPENVINO
+# (ON|OFF, default ON: build the OpenVINO engine with the wheel install-deps.sh put in
+# $DETSERVE_CACHE_DIR/venv, passed to CMake as OpenVINO_DIR; without the wheel, or OFF, the build has
+# the OpenCV engine only).
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -26,11 +29,24 @@ if [ -f "$BUILD_DIR/CMakeCache.txt" ]; then
   generator=()
 fi
 
-info "configure: $BUILD_DIR (Release, tests $DETSERVE_BUILD_TESTS, bench $DETSERVE_BUILD_BENCH)"
+openvino=(-DDETSERVE_WITH_OPENVINO=OFF)
+openvino_shown="OFF"
+if [ "$DETSERVE_OPENVINO" != OFF ]; then
+  ov_dir="$(openvino_cmake_dir)"
+  if [ -n "$ov_dir" ]; then
+    openvino=(-DDETSERVE_WITH_OPENVINO=ON -DOpenVINO_DIR="$ov_dir")
+    openvino_shown="$ov_dir"
+  else
+    openvino_shown="not installed (scripts/install-deps.sh installs it)"
+  fi
+fi
+
+info "configure: $BUILD_DIR (Release, tests $DETSERVE_BUILD_TESTS, bench $DETSERVE_BUILD_BENCH, OpenVINO $openvino_shown)"
 cmake -S "$DETSERVE_ROOT" -B "$BUILD_DIR" "${generator[@]}" \
   -DCMAKE_BUILD_TYPE=Release \
   -DDETSERVE_BUILD_TESTS="$DETSERVE_BUILD_TESTS" \
   -DDETSERVE_BUILD_BENCH="$DETSERVE_BUILD_BENCH" \
+  "${openvino[@]}" \
   "$@" >&2
 
 info "build: $(nproc) jobs"

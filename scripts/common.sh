@@ -7,6 +7,8 @@
 # Environment (all optional):
 #   BUILD_DIR           build directory            (default: <repo>/build)
 #   DETSERVE_CACHE_DIR  downloads and extractions  (default: $HOME/.cache/detserve)
+#   DETSERVE_OPENVINO   ON|OFF: install (install-deps.sh) and build with (build.sh) the OpenVINO
+#                       runtime (default ON; OFF builds the OpenCV engine only)
 
 DETSERVE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 BUILD_DIR="${BUILD_DIR:-$DETSERVE_ROOT/build}"
@@ -21,7 +23,11 @@ fi
 DETSERVE_BIN="$BUILD_DIR/detserve"
 # shellcheck disable=SC2034
 DETSERVE_DEFAULT_MODEL="$DETSERVE_ROOT/models/nanodet/nanodet.xml"
-export BUILD_DIR DETSERVE_CACHE_DIR
+# The Python virtual environment of the project's pip packages (the OpenVINO runtime wheel, test
+# and bench tools), created by install-deps.sh: never Debian's /usr/bin/python3 nor pyenv's.
+DETSERVE_VENV="$DETSERVE_CACHE_DIR/venv"
+DETSERVE_OPENVINO="${DETSERVE_OPENVINO:-ON}"
+export BUILD_DIR DETSERVE_CACHE_DIR DETSERVE_OPENVINO
 
 # Seconds since the top-level script started (inherited by the scripts it calls).
 : "${DETSERVE_T0:=$(date +%s)}"
@@ -64,4 +70,10 @@ newer_than_all() {
     [ -e "$f" ] || continue
     [ "$target" -nt "$f" ] || return 1
   done
+}
+
+# The OpenVINO CMake config directory of the venv's `openvino` wheel; empty when it is not installed.
+openvino_cmake_dir() {
+  [ -x "$DETSERVE_VENV/bin/python" ] || return 0
+  "$DETSERVE_VENV/bin/python" -c 'import openvino.utils as u; print(u.get_cmake_path())' 2>/dev/null || true
 }

