@@ -2,7 +2,7 @@
 
 #include <fstream>
 
-#include "detserve/engine/opencv_engine.hpp"
+#include "detserve/engine/engine_choice.hpp"
 #include "detserve/graph/ir_reader.hpp"
 
 namespace detserve::app {
@@ -135,9 +135,17 @@ Model load_model(const std::filesystem::path& path, SpecPolicy policy) {
     return model;
 }
 
+std::vector<std::unique_ptr<engine::CompiledModel>> compile_streams(const Model& model,
+                                                                    const engine::EngineOptions& options) {
+    const engine::ModelSource source{model.path, model.graph ? &*model.graph : nullptr, model.input_width,
+                                     model.input_height};
+    return engine::compile_streams(source, options);
+}
+
 std::unique_ptr<engine::CompiledModel> compile_model(const Model& model, const engine::EngineOptions& options) {
-    if (model.graph) return engine::compile_opencv(*model.graph, options);
-    return engine::compile_opencv_onnx(model.path, options);
+    auto one = options;
+    one.streams = 1;
+    return std::move(compile_streams(model, one).front());
 }
 
 void store_spec_in_rt_info(const detect::ModelSpec& spec, graph::Graph& graph) {

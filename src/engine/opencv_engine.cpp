@@ -94,6 +94,17 @@ public:
     std::string precision() const override { return target_ == Target::opencl_fp16 ? "f16" : "f32"; }
     std::string engine_name() const override { return "opencv"; }
     Target target() const override { return target_; }
+    EngineDescription describe() const override {
+        EngineDescription d;
+        d.engine = engine_name();
+        d.version = CV_VERSION;
+        d.device = std::string(to_string(target_));
+        if (target_ != Target::cpu) d.device_name = opencl_device_name();
+        d.precision = precision();
+        d.threads = cv::getNumThreads();  // process-wide in OpenCV
+        d.batch = dynamic_batch_ ? "dynamic" : "fixed 1";
+        return d;
+    }
 
 private:
     cv::dnn::Net net_;

@@ -80,6 +80,9 @@ public:
     std::string precision() const override { return "f32"; }
     std::string engine_name() const override { return "fake"; }
     engine::Target target() const override { return engine::Target::cpu; }
+    engine::EngineDescription describe() const override {
+        return {"fake", "0", "cpu", "", "f32", "", 1, 1, dynamic_ ? "dynamic" : "fixed 1"};
+    }
 
 private:
     bool dynamic_;

@@ -32,6 +32,10 @@ enum class SpecPolicy { required, optional };
 // enough to describe it, not to run it.
 Model load_model(const std::filesystem::path& path, SpecPolicy policy = SpecPolicy::required);
 
+// The model on the engine options.engine names (auto: OpenVINO when this build has it), once for
+// options.streams streams (engine_choice.hpp); compile_model is one stream of it.
+std::vector<std::unique_ptr<engine::CompiledModel>> compile_streams(const Model& model,
+                                                                    const engine::EngineOptions& options);
 std::unique_ptr<engine::CompiledModel> compile_model(const Model& model, const engine::EngineOptions& options);
 
 // Writes the spec into the graph's rt_info/model_info.
