@@ -15,7 +15,10 @@ export function renderModel(container, model) {
     ['name', model.name],
     ['family', model.family],
     ['format', model.format],
-    ['engine', `${model.engine} · ${model.target} · ${model.precision}`],
+    ['engine', [model.engine, model.engine_version].filter(Boolean).join(' ')],
+    ['runs on', `${model.device ?? model.target} · ${model.precision} · ${model.threads} threads` +
+      (model.performance_hint ? ` · ${model.performance_hint}` : '')],
+    ['cpu', model.cpu_isa ?? ''],
     ['input', `[${model.input_shape.join(', ')}]`],
     ['classes', String(model.labels_count)],
     ['streams', String(model.streams)],

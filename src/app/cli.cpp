@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -10,6 +11,7 @@
 #include "detserve/app/detector.hpp"
 #include "detserve/app/serve_command.hpp"
 #include "detserve/detect/detection_json.hpp"
+#include "detserve/engine/cpu_isa.hpp"
 #include "detserve/engine/opencv_engine.hpp"
 #include "detserve/graph/graph_summary.hpp"
 #include "detserve/graph/ir_writer.hpp"
@@ -83,12 +85,29 @@ double parse_number(const std::string& text, const std::string& option, double m
     }
 }
 
+// --KEY, else DETSERVE_<KEY> (as for serve), else `fallback`.
+std::string option_or_env(const Arguments& args, const std::string& key, const char* env, const std::string& fallback) {
+    if (args.has(key)) return args.get(key);
+    const char* value = std::getenv(env);
+    return value && *value ? value : fallback;
+}
+
+// Compiled for latency (serve compiles for throughput).
 engine::EngineOptions engine_options(const Arguments& args) {
     engine::EngineOptions options;
     const std::string target = args.get("target", "cpu");
     const auto parsed = engine::target_from_string(target);
     if (!parsed) throw UsageError("--target must be cpu, opencl or opencl_fp16, got '" + target + "'");
     options.target = *parsed;
+    const std::string kind = option_or_env(args, "engine", "DETSERVE_ENGINE", "auto");
+    const auto engine = engine::engine_kind_from_string(kind);
+    if (!engine) throw UsageError("--engine (or DETSERVE_ENGINE) must be auto, openvino or opencv, got '" + kind + "'");
+    options.engine = *engine;
+    const std::string precision_name = option_or_env(args, "precision", "DETSERVE_PRECISION", "auto");
+    const auto precision = engine::precision_from_string(precision_name);
+    if (!precision)
+        throw UsageError("--precision (or DETSERVE_PRECISION) must be auto, f32 or bf16, got '" + precision_name + "'");
+    options.precision = *precision;
     return options;
 }
 
@@ -116,7 +135,8 @@ void write_input_tensor(const Detector& detector, const cv::Mat& image, const st
 }
 
 int command_detect(const std::vector<std::string>& raw) {
-    const Arguments args = parse_arguments(raw, {"model", "threshold", "target", "repeat", "max-detections", "dump-input"});
+    const Arguments args = parse_arguments(
+        raw, {"model", "threshold", "target", "engine", "precision", "repeat", "max-detections", "dump-input"});
     if (args.positional.empty()) throw UsageError("detect needs at least one image");
     const std::string model_path = args.get("model", kDefaultModel);
     if (!args.has("model") && !std::filesystem::exists(model_path))
@@ -162,7 +182,7 @@ int command_detect(const std::vector<std::string>& raw) {
                 }
                 answer["forward_median_ms"] = median(times);
                 std::cerr << path << ": forward median " << median(times) << " ms over " << repeat << " runs ("
-                          << detector.engine().engine_name() << "/" << engine::to_string(detector.engine().target()) << ")\n";
+                          << engine::summary(detector.engine().describe()) << ")\n";
             }
             results.push_back(std::move(answer));
         } catch (const std::exception& e) {
@@ -206,8 +226,9 @@ int command_convert(const std::vector<std::string>& raw) {
 }
 
 int command_info(const std::vector<std::string>& raw) {
-    const Arguments args = parse_arguments(raw, {"model"});
+    const Arguments args = parse_arguments(raw, {"model", "engine", "precision", "target"});
     const std::string path = args.get("model", args.positional.empty() ? kDefaultModel : args.positional[0]);
+    const auto options = engine_options(args);
     const Model model = load_model(path, SpecPolicy::optional);
     std::cout << "file: " << model.path.string() << " (" << model.format << ")\n";
     if (model.graph) std::cout << graph::describe_graph(*model.graph);
@@ -216,6 +237,10 @@ int command_info(const std::vector<std::string>& raw) {
         std::cout << "model spec: none (add a sidecar " << model.name << ".json beside the model; see docs/models.md)\n";
     else
         std::cout << "model spec (from " << model.spec_source << "):\n" << detect::model_spec_to_json(model.spec).dump(2) << "\n";
+    std::cout << "cpu isa: " << engine::join_isa(engine::host_cpu_isa_flags()) << "\n" << std::flush;
+    // Compiled after the description is out: a model the engine rejects is still described.
+    const auto compiled = compile_model(model, options);
+    std::cout << "engine: " << engine::summary(compiled->describe()) << "\n";
     return 0;
 }
 
@@ -225,12 +250,15 @@ void print_usage(std::ostream& out) {
            "  serve [--config FILE] [--KEY VALUE]...\n"
            "                                    run the HTTP service (every setting: detserve serve --help,\n"
            "                                    docs/configuration.md)\n"
-           "  detect IMAGE... [--model PATH] [--threshold T] [--max-detections N] [--target cpu|opencl|opencl_fp16]\n"
-           "                  [--repeat N] [--dump-input FILE.f32]\n"
+           "  detect IMAGE... [--model PATH] [--threshold T] [--max-detections N] [--engine auto|openvino|opencv]\n"
+           "                  [--precision auto|f32|bf16] [--target cpu|opencl|opencl_fp16] [--repeat N]\n"
+           "                  [--dump-input FILE.f32]\n"
            "                                    print detections as JSON (default model: "
         << kDefaultModel
         << ")\n"
-           "  info [--model PATH]               describe a model: inputs, outputs, ops, model spec\n"
+           "  info [--model PATH] [--engine E] [--precision P] [--target T]\n"
+           "                                    describe a model: inputs, outputs, ops, model spec, and the\n"
+           "                                    engine that runs it (compiled: precision, streams, threads)\n"
            "  convert --tfjs MODEL.json --out MODEL.xml [--spec SPEC.json]\n"
            "                                    convert a TFJS graph model to OpenVINO IR\n"
            "  help                              this text\n";

@@ -13,6 +13,7 @@
 #include "api_keys.hpp"
 #include "detserve/app/detector.hpp"
 #include "detserve/app/serve_config.hpp"
+#include "detserve/engine/cpu_isa.hpp"
 #include "detserve/server/http_server.hpp"
 #include "detserve/server/metrics.hpp"
 #include "detserve/server/process_metrics.hpp"
@@ -86,17 +87,33 @@ struct LoadedModel {
     server::ServedModel served;
 };
 
-LoadedModel load_for_serving(const ServeConfig& config) {
+// The config's engine settings (validated by load_serve_config), compiled for throughput.
+engine::EngineOptions engine_options(const ServeConfig& config) {
+    const auto kind = engine::engine_kind_from_string(config.engine);
     const auto target = engine::target_from_string(config.target);
-    if (!target) throw std::runtime_error("unknown target '" + config.target + "'");
+    const auto precision = engine::precision_from_string(config.precision);
+    if (!kind || !target || !precision) throw std::runtime_error("unknown engine, target or precision");
+    engine::EngineOptions options;
+    options.engine = *kind;
+    options.target = *target;
+    options.precision = *precision;
+    options.hint = engine::PerformanceHint::throughput;
+    options.streams = config.streams;
+    options.threads = config.threads;
+    options.max_batch = config.max_batch;
+    return options;
+}
+
+LoadedModel load_for_serving(const ServeConfig& config) {
+    const auto options = engine_options(config);
     Model model = load_model(config.model);
     LoadedModel loaded;
     loaded.pipeline_model.preprocess = preprocess_spec(model);
     loaded.pipeline_model.spec = model.spec;
-    for (int s = 0; s < config.streams; ++s)
-        loaded.pipeline_model.streams.push_back(compile_model(model, engine::EngineOptions{*target}));
+    loaded.pipeline_model.streams = compile_streams(model, options);
 
     const auto& engine = *loaded.pipeline_model.streams.front();
+    const auto described = engine.describe();
     auto& served = loaded.served;
     served.name = model.name;
     served.path = model.path.string();
@@ -105,6 +122,13 @@ LoadedModel load_for_serving(const ServeConfig& config) {
     served.engine = engine.engine_name();
     served.target = std::string(engine::to_string(engine.target()));
     served.precision = engine.precision();
+    served.engine_version = described.version;
+    served.device = described.device;
+    served.device_name = described.device_name;
+    served.hint = described.hint;
+    served.batch = described.batch;
+    served.threads = described.threads;
+    served.cpu_isa = engine::join_isa(engine::host_cpu_isa_flags());
     served.spec_source = model.spec_source;
     served.input_shape = engine.input().shape;
     served.dynamic_batch = engine.dynamic_batch();
@@ -195,12 +219,15 @@ int command_serve(const std::vector<std::string>& args) {
         pipeline->warm_up();
         metrics.set_model_info({served.name, served.format, served.engine, served.target, served.family,
                                 served.precision, shape_text(served.input_shape)});
+        metrics.set_engine_info({served.engine, served.engine_version, served.device, served.precision,
+                                 served.streams, served.threads, served.cpu_isa});
         http.set_model(*pipeline, served);
         const double seconds = std::chrono::duration<double>(SteadyClock::now() - started).count();
         log("ready in " + std::to_string(seconds).substr(0, 4) + " s: " + served.name + " (" + served.format + ", " +
-            served.family + ", " + served.engine + " " + served.target + ", " + std::to_string(served.streams) +
-            " streams, max batch " + std::to_string(served.max_batch) + (served.dynamic_batch ? "" : ": fixed batch") +
-            ")");
+            served.family + ", " + served.engine + " " + served.engine_version + " on " + served.device + " " +
+            served.precision + ", " + std::to_string(served.streams) + " streams, " + std::to_string(served.threads) +
+            " threads, max batch " + std::to_string(served.max_batch) + (served.dynamic_batch ? "" : ": fixed batch") +
+            "; CPU " + served.cpu_isa + ")");
     } catch (const std::exception& e) {
         log("cannot serve " + config.model + ": " + e.what());
         http.set_load_error(e.what());

@@ -267,13 +267,23 @@ std::vector<std::string> target_names() {
 
 bool is_target(const std::string& name) { return engine::target_from_string(name).has_value(); }
 
-// The engines `serve` can build.
-std::vector<std::string> engine_names() { return {"opencv"}; }
-
-bool is_engine(const std::string& name) {
-    const auto names = engine_names();
-    return std::find(names.begin(), names.end(), name) != names.end();
+std::vector<std::string> engine_names() {
+    std::vector<std::string> names;
+    for (const auto kind : {engine::EngineKind::automatic, engine::EngineKind::openvino, engine::EngineKind::opencv})
+        names.emplace_back(engine::to_string(kind));
+    return names;
 }
+
+bool is_engine(const std::string& name) { return engine::engine_kind_from_string(name).has_value(); }
+
+std::vector<std::string> precision_names() {
+    std::vector<std::string> names;
+    for (const auto precision : {engine::Precision::automatic, engine::Precision::f32, engine::Precision::bf16})
+        names.emplace_back(engine::to_string(precision));
+    return names;
+}
+
+bool is_precision(const std::string& name) { return engine::precision_from_string(name).has_value(); }
 
 using C = ServeConfig;
 
@@ -301,13 +311,21 @@ const std::vector<Setting>& settings() {
                 "seconds an idle keep-alive connection stays open"),
         text("model", &C::model, "PATH",
              "model file, OpenVINO IR .xml (beside its .bin) or .onnx; relative to the working directory"),
-        choice("engine", &C::engine, engine_names(), is_engine, "inference engine"),
+        choice("engine", &C::engine, engine_names(), is_engine,
+               "inference engine; auto is openvino when detserve was built with OpenVINO and the target is cpu, "
+               "else opencv"),
         choice("target", &C::target, target_names(), is_target,
-               "device the engine runs on; opencl_fp16 is OpenCL in half precision"),
+               "device of the OpenCV engine; opencl_fp16 is OpenCL in half precision (the OpenVINO engine runs "
+               "on its CPU plugin)"),
+        choice("precision", &C::precision, precision_names(), is_precision,
+               "what the OpenVINO engine computes in (INFERENCE_PRECISION_HINT); auto is the CPU plugin's "
+               "choice, bf16 on CPUs with AVX512-BF16 or AMX; the precision used is reported in /v1/models"),
         integer("streams", &C::streams, 1, 64,
-                "engine streams; each owns a compiled model and runs one forward at a time"),
+                "engine streams, each running one forward at a time (OpenVINO: NUM_STREAMS, one infer request "
+                "each; OpenCV: one net each)"),
         integer("threads", &C::threads, 1, 256,
-                "OpenCV threads per forward; process-wide in OpenCV, so every stream gets the same"),
+                "threads per stream (OpenVINO: INFERENCE_NUM_THREADS is streams x threads; OpenCV: "
+                "process-wide, so every stream gets the same)"),
         integer("max_batch", &C::max_batch, 1, 64, "most images in one forward"),
         integer("max_delay_us", &C::max_delay_us, 0, 10'000'000,
                 "a batch closes this many microseconds after its first image, or sooner when full"),

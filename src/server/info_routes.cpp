@@ -47,8 +47,15 @@ void handle_models(ServerContext& context, const httplib::Request&, httplib::Res
     model["format"] = m.format;
     model["family"] = m.family;
     model["engine"] = m.engine;
+    model["engine_version"] = m.engine_version;
     model["target"] = m.target;
+    model["device"] = m.device;
+    model["device_name"] = m.device_name;
     model["precision"] = m.precision;
+    model["threads"] = m.threads;
+    model["performance_hint"] = m.hint;
+    model["batch"] = m.batch;
+    model["cpu_isa"] = m.cpu_isa;
     model["input_shape"] = m.input_shape;
     model["labels_count"] = m.labels.size();
     model["labels"] = m.labels.names();

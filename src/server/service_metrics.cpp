@@ -54,6 +54,9 @@ ServiceMetrics::ServiceMetrics(MetricsRegistry& registry, int max_batch, const s
       model_info_(registry.gauge_family(
           "detserve_model_info", "The loaded model; always 1.",
           {"model", "format", "engine", "target", "family", "precision", "input"})),
+      engine_info_(registry.gauge_family(
+          "detserve_engine_info", "What runs the model, as the engine reports it after compiling; always 1.",
+          {"engine", "version", "device", "precision", "streams", "threads", "cpu_isa"})),
       ready_(registry.gauge("detserve_ready", "1 when the service accepts inference requests.")) {
     registry.gauge_family("detserve_build_info", "detserve's version; always 1.", {"version"})
         .with({version})
@@ -102,6 +105,13 @@ void ServiceMetrics::set_model_info(const ModelInfo& info) {
     model_info_
         .with({info.model, info.format, info.engine, info.target, info.family, info.precision,
                info.input})
+        .set(1);
+}
+
+void ServiceMetrics::set_engine_info(const EngineInfo& info) {
+    engine_info_
+        .with({info.engine, info.version, info.device, info.precision, std::to_string(info.streams),
+               std::to_string(info.threads), info.cpu_isa})
         .set(1);
 }
 

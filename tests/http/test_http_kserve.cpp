@@ -3,6 +3,7 @@
 // after the JSON header, as Triton's and OpenVINO Model Server's clients send them).
 #include <cstring>
 
+#include "detserve/engine/engine_choice.hpp"
 #include "server_process.hpp"
 
 namespace detserve::test {
@@ -124,7 +125,7 @@ TEST_F(KServe, ModelMetadataDescribesTheTensors) {
     const auto answer = json_of(response);
     EXPECT_EQ(answer["name"], "nanodet");
     EXPECT_EQ(answer["versions"], nlohmann::json::array({"1"}));
-    EXPECT_EQ(answer["platform"], "detserve_opencv");
+    EXPECT_EQ(answer["platform"], engine::openvino_built() ? "detserve_openvino" : "detserve_opencv");
     EXPECT_EQ(answer["inputs"], nlohmann::json::parse(R"([{"name":"image","datatype":"BYTES","shape":[1]}])"));
     EXPECT_EQ(answer["outputs"], nlohmann::json::parse(R"([{"name":"boxes","datatype":"FP32","shape":[-1,4]},
                                                           {"name":"scores","datatype":"FP32","shape":[-1]},

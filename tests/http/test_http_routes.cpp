@@ -1,6 +1,7 @@
 // Every route of one running server on the default model, over real loopback HTTP.
 #include <cstdio>
 
+#include "detserve/engine/engine_choice.hpp"
 #include "server_process.hpp"
 
 namespace detserve::test {
@@ -37,7 +38,7 @@ TEST_F(HttpRoutes, ModelsDescribesTheServedModel) {
     EXPECT_EQ(model["name"], "nanodet");
     EXPECT_EQ(model["format"], "openvino_ir");
     EXPECT_EQ(model["family"], "nanodet");
-    EXPECT_EQ(model["engine"], "opencv");
+    EXPECT_EQ(model["engine"], engine::openvino_built() ? "openvino" : "opencv");  // engine auto
     EXPECT_EQ(model["target"], "cpu");
     EXPECT_EQ(model["input_shape"], nlohmann::json({-1, 3, 416, 416}));
     EXPECT_EQ(model["labels_count"], 80);

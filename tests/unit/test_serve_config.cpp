@@ -90,8 +90,9 @@ const Json& non_default_settings() {
                                {"keep_alive_max_count", 1000},
                                {"keep_alive_timeout_s", 30},
                                {"model", "models/yolo/yolov8n.onnx"},
-                               {"engine", "opencv"},  // the only engine so far
+                               {"engine", "opencv"},
                                {"target", "opencl_fp16"},
+                               {"precision", "bf16"},
                                {"streams", 1},
                                {"threads", 2},
                                {"max_batch", 8},
@@ -140,8 +141,9 @@ TEST(ServeConfig, DefaultsListenOnEveryInterfaceAndServeNanodet) {
     EXPECT_EQ(config.host, "0.0.0.0");
     EXPECT_EQ(config.port, 8080);
     EXPECT_EQ(config.model, "models/nanodet/nanodet.xml");
-    EXPECT_EQ(config.engine, "opencv");
+    EXPECT_EQ(config.engine, "auto");
     EXPECT_EQ(config.target, "cpu");
+    EXPECT_EQ(config.precision, "auto");
     EXPECT_FALSE(config.threshold);
     EXPECT_EQ(to_json(config), to_json(ServeConfig{}));
 }
@@ -250,7 +252,9 @@ TEST(ServeConfig, BadEnvironmentValueNamesTheVariable) {
     EXPECT_EQ(error_of({}, {{"DETSERVE_TARGET", "gpu"}}),
               "DETSERVE_TARGET: unknown target 'gpu' (cpu, opencl, opencl_fp16)");
     EXPECT_EQ(error_of({}, {{"DETSERVE_ENGINE", "onnxruntime"}}),
-              "DETSERVE_ENGINE: unknown engine 'onnxruntime' (opencv)");
+              "DETSERVE_ENGINE: unknown engine 'onnxruntime' (auto, openvino, opencv)");
+    EXPECT_EQ(error_of({}, {{"DETSERVE_PRECISION", "fp16"}}),
+              "DETSERVE_PRECISION: unknown precision 'fp16' (auto, f32, bf16)");
     EXPECT_EQ(error_of({}, {{"DETSERVE_MAX_BATCH", "four"}}),
               "DETSERVE_MAX_BATCH: expected an integer in [1, 64], got 'four'");
 }

@@ -39,10 +39,11 @@ struct ServeConfig {
     int keep_alive_timeout_s = 5;
     // Model and engine
     std::string model = "models/nanodet/nanodet.xml";  // relative to the working directory
-    std::string engine = "opencv";
-    std::string target = "cpu";  // a name engine::target_from_string accepts
-    int streams = 2;             // engine streams, each owns a compiled model
-    int threads = 1;             // OpenCV threads per forward (process-wide in OpenCV)
+    std::string engine = "auto";    // auto: OpenVINO when built with it, else OpenCV
+    std::string target = "cpu";     // a name engine::target_from_string accepts (the OpenCV engine's)
+    std::string precision = "auto"; // OpenVINO's inference precision: auto, f32, bf16
+    int streams = 2;                // engine streams, each runs one forward at a time
+    int threads = 1;                // threads per stream (OpenCV: process-wide)
     // Batching
     int max_batch = 4;
     int max_delay_us = 100000;  // a batch closes this long after its first request

@@ -51,6 +51,9 @@ struct ServerOptions {
 // What GET /v1/models reports and what the routes need to know about the served model.
 struct ServedModel {
     std::string name, path, format, family, engine, target, precision, spec_source;
+    // What the engine reports after compiling (engine::EngineDescription) and the CPU's ISA flags.
+    std::string engine_version, device, device_name, hint, batch, cpu_isa;
+    int threads = 0;
     std::vector<std::int64_t> input_shape;  // NCHW, -1 for a dynamic batch
     bool dynamic_batch = false;
     int streams = 1, max_batch = 1;

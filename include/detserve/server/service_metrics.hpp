@@ -12,6 +12,7 @@
 //   detserve_http_received_bytes_total                    counter
 //   detserve_rejected_requests_total{reason}              counter
 //   detserve_model_info{model,format,engine,target,family,precision,input}   gauge, 1
+//   detserve_engine_info{engine,version,device,precision,streams,threads,cpu_isa}   gauge, 1
 //   detserve_ready                                        gauge, 0 or 1
 //   detserve_build_info{version}                          gauge, 1
 //
@@ -40,6 +41,17 @@ struct ModelInfo {
     std::string input;      // "1x3x416x416"
 };
 
+// What detserve_engine_info's labels say about what runs the model (as the engine reports it).
+struct EngineInfo {
+    std::string engine;     // "openvino", "opencv"
+    std::string version;    // the runtime's version
+    std::string device;     // "CPU"; OpenCV: "cpu", "opencl", "opencl_fp16"
+    std::string precision;  // read back from the compiled model: "f32", "bf16", "f16"
+    int streams = 1;        // engine streams (OpenVINO's NUM_STREAMS)
+    int threads = 0;        // OpenVINO's INFERENCE_NUM_THREADS; OpenCV's thread count
+    std::string cpu_isa;    // "avx2", "avx2 avx512f avx512_vnni …"
+};
+
 class ServiceMetrics {
 public:
     // max_batch sizes detserve_batch_size's buckets (at least 1..8); version goes in build_info.
@@ -59,6 +71,8 @@ public:
     void set_connections(std::size_t open, std::size_t worker_threads, std::uint64_t received_bytes);
     // One detserve_model_info child per model, set to 1.
     void set_model_info(const ModelInfo& info);
+    // One detserve_engine_info child, set to 1.
+    void set_engine_info(const EngineInfo& info);
     void set_ready(bool ready);
 
 private:
@@ -76,6 +90,7 @@ private:
     Counter& received_bytes_;
     CounterFamily& rejected_;
     GaugeFamily& model_info_;
+    GaugeFamily& engine_info_;
     Gauge& ready_;
 };
 
