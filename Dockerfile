@@ -6,7 +6,8 @@
 #
 # The build stage runs the same scripts a developer and CI run (scripts/install-deps.sh,
 # scripts/build.sh, scripts/fetch-default-model.sh); the runtime stage holds only the binary, the
-# web page, config/, the converted default model and the shared libraries the binary loads.
+# web page, config/, the converted default model and the shared libraries the binary loads: Debian
+# packages, and the OpenVINO runtime copied from the build stage.
 # tests/deploy/check-dockerfile.sh (ctest deploy.dockerfile) keeps this file honest without a
 # Docker engine: it checks the runtime package list below against `ldd` of the built binary.
 # Running it: docs/deployment.md.
@@ -15,7 +16,7 @@
 FROM debian:bookworm-slim AS build
 WORKDIR /src
 
-# Packages: this layer is rebuilt only when the dependency list changes.
+# Packages and the pinned OpenVINO wheel (pip, into a venv): rebuilt only when the lists change.
 COPY scripts/common.sh scripts/install-deps.sh scripts/
 RUN bash scripts/install-deps.sh run
 
@@ -31,16 +32,30 @@ RUN DETSERVE_BUILD_TESTS=OFF DETSERVE_BUILD_BENCH=OFF bash scripts/build.sh \
 # ---- runtime -------------------------------------------------------------------------------------
 FROM debian:bookworm-slim AS runtime
 
-# The packages of the libraries build/detserve links (OpenCV 4.6 core/imgproc/imgcodecs/dnn, oneTBB,
-# pugixml, cpp-httplib, TurboJPEG; apt brings what they need in turn) and curl for the HEALTHCHECK.
+# The packages of the libraries build/detserve links (OpenCV 4.6 core/imgproc/imgcodecs/dnn, pugixml,
+# cpp-httplib, TurboJPEG; apt brings what they need in turn, Debian's oneTBB among them, which the
+# process does not load: see below) and curl for the HEALTHCHECK.
 # libc6, libgcc-s1 and libstdc++6 are already in bookworm-slim. For --target opencl add
 # ocl-icd-libopencl1 and an OpenCL driver (e.g. pocl-opencl-icd): OpenCV loads them at run time.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libopencv-dnn406 libopencv-imgcodecs406 libopencv-imgproc406 libopencv-core406 \
-      libtbb12 libpugixml1v5 libcpp-httplib0.11 libturbojpeg0 \
+      libpugixml1v5 libcpp-httplib0.11 libturbojpeg0 \
       curl \
  && rm -rf /var/lib/apt/lists/*
+
+# The OpenVINO runtime, from the wheel scripts/install-deps.sh put in the build stage's venv: exactly
+# the libraries the binary loads (tests/deploy/check-dockerfile.sh lists them with ldd and LD_DEBUG):
+# libopenvino and the oneTBB beside it (the one oneTBB of the process: OpenCV runs on it too, see
+# CMakeLists.txt), the CPU plugin and the BATCH plugin the Core probes when compiling, the IR and ONNX
+# frontends, oneTBB's allocator and NUMA binding (tbbbind, hwloc). The binary finds them through its
+# RPATH entry $ORIGIN/../lib/detserve. The version in the names follows OPENVINO_VERSION there.
+ARG OPENVINO_LIBS=/root/.cache/detserve/venv/lib/python3.11/site-packages/openvino/libs
+COPY --from=build ${OPENVINO_LIBS}/libopenvino.so.2641 ${OPENVINO_LIBS}/libtbb.so.12 \
+     ${OPENVINO_LIBS}/libopenvino_intel_cpu_plugin.so ${OPENVINO_LIBS}/libopenvino_auto_batch_plugin.so \
+     ${OPENVINO_LIBS}/libopenvino_ir_frontend.so.2641 ${OPENVINO_LIBS}/libopenvino_onnx_frontend.so.2641 \
+     ${OPENVINO_LIBS}/libtbbmalloc.so.2 ${OPENVINO_LIBS}/libtbbbind_2_5.so.3 ${OPENVINO_LIBS}/libhwloc.so.15 \
+     /usr/local/lib/detserve/
 
 # A fixed numeric id, so that Kubernetes' runAsNonRoot can verify it (deploy/kubernetes/).
 RUN groupadd --system --gid 10001 detserve \

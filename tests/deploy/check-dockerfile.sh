@@ -16,6 +16,12 @@
 #      (BASE_PKGS below);
 #   5. no package in the list is unused: each owns a library of the binary, or is a tool the image
 #      uses (TOOL_PKGS below);
+#   5b. a binary built with OpenVINO: the runtime stage COPYs from the build stage into
+#      /usr/local/lib/detserve/ (its RPATH entry $ORIGIN/../lib/detserve) exactly the OpenVINO
+#      libraries it loads: those `ldd` resolves in the wheel's directory, those the loader
+#      initialises (LD_DEBUG=files) while `detserve info` compiles the default model (plugins, the
+#      IR frontend, what oneTBB opens), and the frontends of the other formats it reads
+#      (OPENVINO_FRONTENDS below) with their dependencies;
 #   6. the runtime stage copies the binary, web/, config/ and models/ from the build stage, runs as
 #      a non-root USER, EXPOSEs 8080, has a HEALTHCHECK on /healthz and STOPSIGNAL SIGTERM.
 #
@@ -31,6 +37,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/common.sh"
 BASE_PKGS=(libc6 libgcc-s1 libstdc++6)
 # Packages in the runtime list that own no library of the binary, on purpose.
 TOOL_PKGS=(curl)   # the HEALTHCHECK's `curl -fsS …/healthz`
+# OpenVINO frontends the binary loads for formats the default model is not (it is IR): ONNX.
+OPENVINO_FRONTENDS=(libopenvino_onnx_frontend)
+# Where the runtime stage puts the OpenVINO libraries, and the binary's RPATH entry for them.
+OPENVINO_DEST=/usr/local/lib/detserve
+OPENVINO_RPATH='$ORIGIN/../lib/detserve'
 # What the build stage must run: the scripts CI runs (scripts/test.sh, from .ci/run).
 CI_SCRIPTS=(scripts/install-deps.sh scripts/build.sh scripts/fetch-default-model.sh)
 
@@ -40,7 +51,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --dockerfile) [ $# -ge 2 ] || { echo "error: --dockerfile needs a file" >&2; exit 2; }
                   dockerfile="$2"; shift 2 ;;
-    -h|--help) sed -n '2,25s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,29s/^# \{0,1\}//p' "$0"; exit 0 ;;
     -*) echo "error: unknown option '$1'" >&2; exit 2 ;;
     *) [ -z "$binary" ] || { echo "error: one binary only (got '$binary' and '$1')" >&2; exit 2; }
        binary="$1"; shift ;;
@@ -208,10 +219,23 @@ while IFS= read -r l; do
   owner["$path"]="$(xargs <<<"$pkgs")"
 done < <(dpkg -S "${all_candidates[@]}" 2>/dev/null || true)
 
+# The OpenVINO wheel's directory, when the binary links libopenvino: its libraries are copied from
+# the build stage (5b), not installed by apt.
+openvino_dir=""
+for entry in "${libs[@]}"; do
+  case "${entry%%$'\t'*}" in libopenvino.so.*) openvino_dir="$(dirname "${entry#*$'\t'}")" ;; esac
+done
+declare -A openvino_libs=()   # basename → why it is needed
+
 declare -A used_pkg=()
 checked=0
 for entry in "${libs[@]}"; do
   soname="${entry%%$'\t'*}"; path="${entry#*$'\t'}"
+  if [ -n "$openvino_dir" ] && [ "$(dirname "$path")" = "$openvino_dir" ]; then
+    openvino_libs["$(basename "$path")"]="ldd"
+    checked=$((checked + 1))
+    continue
+  fi
   pkgs=""
   while read -r c; do
     [ -n "${owner[$c]:-}" ] && { pkgs="${owner[$c]}"; break; }
@@ -246,6 +270,62 @@ for p in "${runtime_pkgs[@]}"; do
   if in_list "$p" "${TOOL_PKGS[@]}"; then info "$p: a tool the image uses (TOOL_PKGS)"; continue; fi
   fail "$df_name:${install_line:-?}: package '$p' owns no library of the binary: drop it, or add it to TOOL_PKGS in $0 saying why"
 done
+
+# --- 5b. the OpenVINO libraries -------------------------------------------------------------------
+step "OpenVINO libraries copied into $OPENVINO_DEST"
+if [ -z "$openvino_dir" ]; then
+  info "the binary does not link libopenvino (built without OpenVINO): nothing to check"
+else
+  info "the wheel's directory: $openvino_dir"
+  readelf -d "$binary" | grep -E '\((RPATH|RUNPATH)\)' | grep -qF "$OPENVINO_RPATH" \
+    || fail "the binary's RPATH lacks $OPENVINO_RPATH: in the image it would not find the OpenVINO libraries (CMakeLists.txt sets it)"
+  model="${DETSERVE_MODEL:-$DETSERVE_DEFAULT_MODEL}"
+  if [ ! -f "$model" ]; then
+    fail "$model not found: the check runs 'detserve info' on the default model (scripts/fetch-default-model.sh, or set DETSERVE_MODEL)"
+  else
+    ld_debug="$(LD_DEBUG=files "$binary" info --model "$model" 2>&1 >/dev/null)" \
+      || fail "detserve info --model $model failed: $(grep -v '^ *[0-9]*:' <<<"$ld_debug" | tail -3)"
+    while read -r path; do
+      [ "$(dirname "$path")" = "$openvino_dir" ] && : "${openvino_libs["$(basename "$path")"]:="loaded by 'detserve info'"}"
+    done < <(sed -n 's/.*calling init: //p' <<<"$ld_debug")
+  fi
+  for frontend in "${OPENVINO_FRONTENDS[@]}"; do
+    found=("$openvino_dir/$frontend".so*)
+    if [ ! -e "${found[0]}" ]; then fail "$openvino_dir has no $frontend.so*"; continue; fi
+    openvino_libs["$(basename "${found[0]}")"]="OPENVINO_FRONTENDS"
+    while read -r dep; do
+      [ "$(dirname "$dep")" = "$openvino_dir" ] && : "${openvino_libs["$(basename "$dep")"]:="needed by $frontend"}"
+    done < <(ldd "${found[0]}" | sed -n 's/.* => \(\/[^ ]*\) (.*/\1/p')
+  done
+
+  # The runtime stage's COPY --from=<build> sources whose destination is OPENVINO_DEST, with the
+  # stage's ARG defaults expanded.
+  declare -A stage_args=() copied=()
+  while IFS=$'\t' read -r _ _ _ instr rest; do
+    if [ "$instr" = ARG ] && [[ "$rest" == *=* ]]; then stage_args["${rest%%=*}"]="${rest#*=}"; continue; fi
+    [ "$instr" = COPY ] || continue
+    read -ra words <<<"$rest"
+    sources=()
+    for w in "${words[@]}"; do [[ "$w" == --* ]] || sources+=("$w"); done
+    [ "${#sources[@]}" -ge 2 ] || continue
+    dest="${sources[-1]}"; unset 'sources[-1]'
+    [ "${dest%/}" = "$OPENVINO_DEST" ] || continue
+    for src in "${sources[@]}"; do
+      for name in "${!stage_args[@]}"; do
+        src="${src//\$\{$name\}/${stage_args[$name]}}"; src="${src//\$$name/${stage_args[$name]}}"
+      done
+      copied["$(basename "$src")"]=1
+    done
+  done <<<"$runtime"
+  for lib in $(printf '%s\n' "${!openvino_libs[@]}" | sort); do
+    if [ -n "${copied[$lib]:-}" ]; then info "$lib (${openvino_libs[$lib]})"
+    else fail "$lib (${openvino_libs[$lib]}): the runtime stage does not COPY it into $OPENVINO_DEST/ ($df_name)"; fi
+  done
+  for lib in $(printf '%s\n' "${!copied[@]}" | sort); do
+    [ -n "${openvino_libs[$lib]:-}" ] \
+      || fail "$df_name: the runtime stage copies $lib into $OPENVINO_DEST/, which the binary never loads: drop it"
+  done
+fi
 
 # --- 6. what the runtime stage holds and how it runs -----------------------------------------------
 step "runtime stage: files, user, port, health check, stop signal"
