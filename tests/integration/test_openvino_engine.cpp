@@ -133,7 +133,8 @@ engine::EngineOptions openvino_options() {
     return options;
 }
 
-class OpenVinoEngine : public ::testing::Test {
+// The default model and a scratch directory.
+class WithDefaultModel : public ::testing::Test {
 protected:
     void SetUp() override {
         model_path = test::default_model_path();
@@ -143,8 +144,16 @@ protected:
     }
     void TearDown() override { fs::remove_all(scratch); }
 
-    void require_openvino() {
+    fs::path model_path, scratch;
+};
+
+using EngineChoiceCli = WithDefaultModel;
+
+class OpenVinoEngine : public WithDefaultModel {
+protected:
+    void SetUp() override {
         if (!engine::openvino_built()) GTEST_SKIP() << "skipped: this detserve was built without OpenVINO";
+        WithDefaultModel::SetUp();
     }
 
     Tensor dog_batch(const Detector& detector, int images) {
@@ -183,12 +192,9 @@ protected:
         std::ofstream(scratch / "mystery.json") << R"({"model_type": "yolov8", "labels": "coco80"})";
         return xml;
     }
-
-    fs::path model_path, scratch;
 };
 
 TEST_F(OpenVinoEngine, RunsTheDefaultModelByDefault) {
-    require_openvino();
     Detector detector(detserve::app::load_model(model_path), {});
     const auto d = detector.engine().describe();
     EXPECT_EQ(detector.engine().engine_name(), "openvino");
@@ -205,7 +211,6 @@ TEST_F(OpenVinoEngine, RunsTheDefaultModelByDefault) {
 }
 
 TEST_F(OpenVinoEngine, ExplicitPropertiesAreWhatTheCompiledModelReports) {
-    require_openvino();
     auto options = openvino_options();
     options.hint = engine::PerformanceHint::throughput;
     options.streams = 2;
@@ -223,7 +228,6 @@ TEST_F(OpenVinoEngine, ExplicitPropertiesAreWhatTheCompiledModelReports) {
 }
 
 TEST_F(OpenVinoEngine, StreamsShareOneCompiledModelAndRunAtOnce) {
-    require_openvino();
     auto options = openvino_options();
     options.streams = 2;
     options.hint = engine::PerformanceHint::throughput;
@@ -249,7 +253,6 @@ TEST_F(OpenVinoEngine, StreamsShareOneCompiledModelAndRunAtOnce) {
 }
 
 TEST_F(OpenVinoEngine, OneImagePerForwardAskedIsAFixedBatch) {
-    require_openvino();
     auto options = openvino_options();
     options.max_batch = 1;
     Detector detector(detserve::app::load_model(model_path), options);
@@ -264,7 +267,6 @@ TEST_F(OpenVinoEngine, OneImagePerForwardAskedIsAFixedBatch) {
 }
 
 TEST_F(OpenVinoEngine, AModelThatPinsItsBatchStaysFixedAndSaysWhy) {
-    require_openvino();
     const fs::path onnx = shared_dir() / "models" / "nanodet_m.onnx";
     if (!fs::exists(onnx)) GTEST_SKIP() << "skipped: " << onnx.lexically_normal().string() << " not found";
     // Its Reshape constants carry a batch of 1: a forward of two images would merge them.
@@ -275,7 +277,6 @@ TEST_F(OpenVinoEngine, AModelThatPinsItsBatchStaysFixedAndSaysWhy) {
 }
 
 TEST_F(OpenVinoEngine, OneProcessHoldsOneOneTbbTheWheels) {
-    require_openvino();
     Detector detector(detserve::app::load_model(model_path), openvino_options());
     detector.engine().infer(dog_batch(detector, 1));
     const std::string maps = read_text("/proc/self/maps");
@@ -288,7 +289,6 @@ TEST_F(OpenVinoEngine, OneProcessHoldsOneOneTbbTheWheels) {
 }
 
 TEST_F(OpenVinoEngine, TheBinaryLoadsItsLibrariesFromABareEnvironment) {
-    require_openvino();
     auto env = bare_environment();
     env.push_back("LD_DEBUG=files");
     const RunResult run = run_binary({"info", "--model", model_path.string()}, env, scratch);
@@ -300,7 +300,7 @@ TEST_F(OpenVinoEngine, TheBinaryLoadsItsLibrariesFromABareEnvironment) {
         << "the CPU plugin was not loaded";
 }
 
-TEST_F(OpenVinoEngine, EngineIsChosenByFlagThenEnvironmentThenAuto) {
+TEST_F(EngineChoiceCli, EngineIsChosenByFlagThenEnvironmentThenAuto) {
     const std::string expected_auto = engine::openvino_built() ? "engine: openvino" : "engine: opencv";
     const auto env = bare_environment();
     auto with_engine_env = env;
@@ -335,7 +335,6 @@ TEST_F(OpenVinoEngine, EngineIsChosenByFlagThenEnvironmentThenAuto) {
 }
 
 TEST_F(OpenVinoEngine, AModelOpenVinoRejectsNamesTheFileAndOpenVinosReason) {
-    require_openvino();
     const fs::path xml = write_model_openvino_rejects();
     try {
         detserve::app::compile_model(detserve::app::load_model(xml), openvino_options());
@@ -358,7 +357,6 @@ TEST_F(OpenVinoEngine, AModelOpenVinoRejectsNamesTheFileAndOpenVinosReason) {
 }
 
 TEST_F(OpenVinoEngine, FilesThatAreNoModelAreRefusedByName) {
-    require_openvino();
     const fs::path html = shared_dir() / "models" / "zoo" / "not-a-model-html-as-onnx";
     const fs::path legacy = shared_dir() / "models" / "zoo" / "face-detection-retail-0004-irv3-legacy";
     if (!fs::exists(html) || !fs::exists(legacy))
