@@ -31,7 +31,7 @@ cmake -S "$DETSERVE_ROOT" -B "$BUILD_DIR" "${generator[@]}" \
   -DCMAKE_BUILD_TYPE=Release \
   -DDETSERVE_BUILD_TESTS="$DETSERVE_BUILD_TESTS" \
   -DDETSERVE_BUILD_BENCH="$DETSERVE_BUILD_BENCH" \
-  "$@" >&2
+  $(cmake_launcher_args) "$@" >&2
 
 info "build: $(nproc) jobs"
 cmake --build "$BUILD_DIR" -j"$(nproc)" >&2

@@ -51,9 +51,8 @@ build() {
     || { echo "error: clang++ not found; run scripts/install-deps.sh test (clang, libclang-rt-14-dev)" >&2; exit 2; }
   if [ ! -f "$FUZZ_BUILD_DIR/build.ninja" ]; then
     step "configure $FUZZ_BUILD_DIR (clang, libFuzzer + ASan + UBSan)"
-    local launcher=()
-    command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-    cmake -S "$DETSERVE_ROOT" -B "$FUZZ_BUILD_DIR" -G Ninja "${launcher[@]}" \
+    # shellcheck disable=SC2046  # one word or none
+    cmake -S "$DETSERVE_ROOT" -B "$FUZZ_BUILD_DIR" -G Ninja $(cmake_launcher_args) \
       -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
       -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
       -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
@@ -61,9 +60,7 @@ build() {
       || { echo "error: configuring $FUZZ_BUILD_DIR failed" >&2; exit 2; }
   fi
   step "build $*"
-  # RelWithDebInfo has -g, which makes ccache key on the build directory by default; the CI copy
-  # in <build>/fuzz then reuses the objects of build-fuzz.
-  CCACHE_NOHASHDIR=1 ninja -C "$FUZZ_BUILD_DIR" -j "$FUZZ_BUILD_JOBS" "$@" >"$FUZZ_BUILD_DIR/fuzz-build.log" 2>&1 \
+  ninja -C "$FUZZ_BUILD_DIR" -j "$FUZZ_BUILD_JOBS" "$@" >"$FUZZ_BUILD_DIR/fuzz-build.log" 2>&1 \
     || { tail -40 "$FUZZ_BUILD_DIR/fuzz-build.log" >&2; echo "error: build failed (log: $FUZZ_BUILD_DIR/fuzz-build.log)" >&2; exit 2; }
 }
 
