@@ -47,7 +47,7 @@ cmake -S "$DETSERVE_ROOT" -B "$BUILD_DIR" "${generator[@]}" \
   -DDETSERVE_BUILD_TESTS="$DETSERVE_BUILD_TESTS" \
   -DDETSERVE_BUILD_BENCH="$DETSERVE_BUILD_BENCH" \
   "${openvino[@]}" \
-  "$@" >&2
+  $(cmake_launcher_args) "$@" >&2
 
 info "build: $(nproc) jobs"
 cmake --build "$BUILD_DIR" -j"$(nproc)" >&2

@@ -29,6 +29,15 @@ DETSERVE_VENV="$DETSERVE_CACHE_DIR/venv"
 DETSERVE_OPENVINO="${DETSERVE_OPENVINO:-ON}"
 export BUILD_DIR DETSERVE_CACHE_DIR DETSERVE_OPENVINO
 
+# ccache, when installed, for every build (normal, sanitized, fuzz): keyed on paths relative to
+# the repository (CCACHE_BASEDIR) and not on the build directory (-g puts it in the objects; the
+# *_NOHASHDIR), so a second clone or a CI checkout elsewhere reuses the objects of the first.
+# cmake_launcher_args prints the -D option for cmake (nothing without ccache).
+if command -v ccache >/dev/null 2>&1; then
+  export CCACHE_BASEDIR="$DETSERVE_ROOT" CCACHE_NOHASHDIR=1
+fi
+cmake_launcher_args() { command -v ccache >/dev/null 2>&1 && echo "-DCMAKE_CXX_COMPILER_LAUNCHER=ccache"; true; }
+
 # Seconds since the top-level script started (inherited by the scripts it calls).
 : "${DETSERVE_T0:=$(date +%s)}"
 export DETSERVE_T0

@@ -8,7 +8,7 @@
 #         and the `openvino` wheel (runtime libraries, C++ headers, CMake config) in
 #         $DETSERVE_CACHE_DIR/venv (python3 -m venv; pip)
 #   test  run + GoogleTest/GoogleMock/Google Benchmark, POCL (OpenCL on the CPU), clinfo, promtool,
-#         clang with its runtime libraries (libFuzzer, sanitizers)
+#         clang with its runtime libraries (libFuzzer, sanitizers), ccache
 #
 # Nothing missing: exits 0 at once (no apt-get or pip call). Missing and root: `apt-get update`
 # once, then `apt-get install`. Missing and not root: prints the exact sudo command to run and
@@ -42,6 +42,7 @@ test_pkgs=(
   python3-yaml # the Kubernetes manifests' consistency check
   gnuplot-nox  # bench/run.sh's plots
   clang libclang-rt-14-dev  # libFuzzer and the sanitizers (scripts/fuzz.sh, scripts/test.sh --sanitize)
+  ccache       # the normal, sanitized and fuzz builds share unchanged objects (scripts/common.sh)
 )
 
 case "$profile" in

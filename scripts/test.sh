@@ -9,9 +9,9 @@
 #   --sanitize thread             ThreadSanitizer: the service, the unit and the HTTP tests only,
 #                                 in ${BUILD_DIR}-tsan
 #
-# With CI=true and DETSERVE_CI_SANITIZE=address,undefined: the normal suite, then — if it passed —
-# the ASan + UBSan suite. The default is none until a whole sanitized run has passed on a fresh
-# clone (docs/reliability.md#sanitizers). Either way the last lines printed are ctest's.
+# With CI=true: the normal suite, then — if it passed — the suite built with
+# DETSERVE_CI_SANITIZE (default address,undefined: ASan + UBSan; `none` skips it). Either way the
+# last lines printed are ctest's.
 #
 # Sanitizer reports (every process, also the `detserve serve` children of the HTTP tests) go to
 # <build dir>/sanitizer-reports/; ctest's post-test step (tests/sanitizers/check-reports.sh)
@@ -110,7 +110,7 @@ run_sanitized_suite() {
   [ -f "$dir/CMakeCache.txt" ] && generator=()
   # Debug: assertions on (NDEBUG unset); the sanitizer option makes it -O1 -g.
   cmake -S "$DETSERVE_ROOT" -B "$dir" "${generator[@]}" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=g++-12 \
-    -DDETSERVE_SANITIZE="$list" -DDETSERVE_BUILD_TESTS=ON -DDETSERVE_BUILD_BENCH="$bench" >&2
+    -DDETSERVE_SANITIZE="$list" -DDETSERVE_BUILD_TESTS=ON -DDETSERVE_BUILD_BENCH="$bench" $(cmake_launcher_args) >&2
   cmake --build "$dir" -j"$(nproc)" "${targets[@]}" >&2
 
   # The model converted by a normal build when there is one (converting it here would rewrite
@@ -130,7 +130,7 @@ run_sanitized_suite() {
 if [ -n "$sanitize" ]; then
   run_sanitized_suite "$sanitize" "$@"
 fi
-if [ "${CI:-}" = true ] && [ "${DETSERVE_CI_SANITIZE:-none}" != none ]; then
+if [ "${CI:-}" = true ] && [ "${DETSERVE_CI_SANITIZE:=address,undefined}" != none ]; then
   run_normal_suite "$@"   # set -e: a failing normal suite ends the run with its own summary
   run_sanitized_suite "$DETSERVE_CI_SANITIZE" "$@"
 fi
