@@ -57,8 +57,15 @@ TEST(OpenClEngine, NanoDetOnPoclMatchesCpu) {
     const cv::Mat image = detserve::image::decode_image(bytes, 0);
 
     const auto model = detserve::app::load_model(model_path());
-    detserve::app::Detector cpu(model, {detserve::engine::Target::cpu});
-    detserve::app::Detector opencl(model, {detserve::engine::Target::opencl});
+    // Both on the OpenCV engine: its OpenCL target against its CPU target.
+    const auto opencv_on = [](detserve::engine::Target target) {
+        detserve::engine::EngineOptions options;
+        options.engine = detserve::engine::EngineKind::opencv;
+        options.target = target;
+        return options;
+    };
+    detserve::app::Detector cpu(model, opencv_on(detserve::engine::Target::cpu));
+    detserve::app::Detector opencl(model, opencv_on(detserve::engine::Target::opencl));
     EXPECT_EQ(opencl.engine().target(), detserve::engine::Target::opencl);
 
     std::vector<detserve::detect::InputTransform> transforms;
