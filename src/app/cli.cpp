@@ -136,14 +136,20 @@ void write_input_tensor(const Detector& detector, const cv::Mat& image, const st
 
 int command_detect(const std::vector<std::string>& raw) {
     const Arguments args = parse_arguments(
-        raw, {"model", "threshold", "target", "engine", "precision", "repeat", "max-detections", "dump-input"});
+        raw, {"model", "threshold", "target", "engine", "precision", "threads", "repeat", "max-detections", "dump-input"});
     if (args.positional.empty()) throw UsageError("detect needs at least one image");
     const std::string model_path = args.get("model", kDefaultModel);
     if (!args.has("model") && !std::filesystem::exists(model_path))
         throw std::runtime_error(std::string(kDefaultModel) +
                                  ": default model not found (run scripts/fetch-default-model.sh, or pass --model PATH)");
     const int repeat = static_cast<int>(parse_number(args.get("repeat", "0"), "repeat", 0, 100000));
-    Detector detector(load_model(model_path), engine_options(args));
+    auto engine_settings = engine_options(args);
+    if (args.has("threads")) {
+        // Per forward: OpenVINO's INFERENCE_NUM_THREADS; OpenCV's (process-wide) thread count.
+        engine_settings.threads = static_cast<int>(parse_number(args.get("threads"), "threads", 1, 256));
+        cv::setNumThreads(engine_settings.threads);
+    }
+    Detector detector(load_model(model_path), engine_settings);
     auto options = detector.default_options();
     if (args.has("threshold")) options.score_threshold = static_cast<float>(parse_number(args.get("threshold"), "threshold", 0, 1));
     if (args.has("max-detections"))
@@ -251,8 +257,8 @@ void print_usage(std::ostream& out) {
            "                                    run the HTTP service (every setting: detserve serve --help,\n"
            "                                    docs/configuration.md)\n"
            "  detect IMAGE... [--model PATH] [--threshold T] [--max-detections N] [--engine auto|openvino|opencv]\n"
-           "                  [--precision auto|f32|bf16] [--target cpu|opencl|opencl_fp16] [--repeat N]\n"
-           "                  [--dump-input FILE.f32]\n"
+           "                  [--precision auto|f32|bf16] [--target cpu|opencl|opencl_fp16] [--threads N]\n"
+           "                  [--repeat N] [--dump-input FILE.f32]\n"
            "                                    print detections as JSON (default model: "
         << kDefaultModel
         << ")\n"
