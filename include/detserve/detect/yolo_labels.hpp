@@ -9,7 +9,9 @@
 namespace detserve::detect {
 
 // Boxes in pixels of a width x height image. Blank lines are skipped; a line that is not five
-// numbers with an integer class id >= 0 throws std::invalid_argument naming its line number.
-std::vector<GroundTruth> parse_yolo_labels(std::string_view text, int image_width, int image_height);
+// numbers with an integer class id >= 0 (and < class_count, when class_count >= 0) and a
+// non-negative size throws std::invalid_argument naming its line number.
+std::vector<GroundTruth> parse_yolo_labels(std::string_view text, int image_width, int image_height,
+                                           int class_count = -1);
 
 }  // namespace detserve::detect
