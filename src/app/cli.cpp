@@ -9,6 +9,7 @@
 
 #include "cli_arguments.hpp"
 #include "detserve/app/detector.hpp"
+#include "detserve/app/eval_command.hpp"
 #include "detserve/app/serve_command.hpp"
 #include "detserve/detect/detection_json.hpp"
 #include "detserve/engine/opencv_engine.hpp"
@@ -143,6 +144,12 @@ void print_usage(std::ostream& out) {
            "                                    print detections as JSON (default model: "
         << kDefaultModel
         << ")\n"
+           "  eval --model PATH --images DIR (--labels DIR [--names FILE] | --coco FILE) [--json OUT]\n"
+           "       [--class-map LABEL=CLASS,...] [--score-threshold T] [--iou-threshold T] [--target ...]\n"
+           "       [--save-predictions FILE] [--save-ground-truth FILE]\n"
+           "  eval --coco FILE --predictions RESULTS.json [--json OUT]\n"
+           "                                    COCO box metrics (mAP@[.5:.95], mAP@.5, ..., per class) on\n"
+           "                                    labelled photos, or of a COCO results file\n"
            "  info [--model PATH]               describe a model: inputs, outputs, ops, model spec\n"
            "  convert --tfjs MODEL.json --out MODEL.xml [--spec SPEC.json]\n"
            "                                    convert a TFJS graph model to OpenVINO IR\n"
@@ -154,6 +161,7 @@ using Command = int (*)(const std::vector<std::string>&);
 const std::map<std::string, Command>& commands() {
     static const std::map<std::string, Command> table{
         {"detect", command_detect},
+        {"eval", command_eval},
         {"convert", command_convert},
         {"info", command_info},
         {"serve", command_serve},
