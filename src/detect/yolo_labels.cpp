@@ -10,8 +10,8 @@
 
 namespace detserve::detect {
 
-std::vector<GroundTruth> parse_yolo_labels(std::string_view text, int image_width, int image_height, int class_count) {
-    std::vector<GroundTruth> truths;
+std::vector<YoloLabel> parse_yolo_label_lines(std::string_view text, int class_count) {
+    std::vector<YoloLabel> labels;
     std::istringstream lines{std::string(text)};
     std::string line;
     for (int number = 1; std::getline(lines, line); ++number) {
@@ -29,11 +29,17 @@ std::vector<GroundTruth> parse_yolo_labels(std::string_view text, int image_widt
             if (class_count >= 0) message << ": there are " << class_count << " class names (ids 0 to " << class_count - 1 << ")";
             throw std::invalid_argument(message.str());
         }
-        const auto width = static_cast<double>(image_width), height = static_cast<double>(image_height);
-        truths.push_back({static_cast<int>(class_id),
-                          box_from_center(static_cast<float>(cx * width), static_cast<float>(cy * height),
-                                          static_cast<float>(w * width), static_cast<float>(h * height))});
+        labels.push_back({static_cast<int>(class_id), cx, cy, w, h});
     }
+    return labels;
+}
+
+std::vector<GroundTruth> parse_yolo_labels(std::string_view text, int image_width, int image_height, int class_count) {
+    std::vector<GroundTruth> truths;
+    const auto width = static_cast<double>(image_width), height = static_cast<double>(image_height);
+    for (const YoloLabel& l : parse_yolo_label_lines(text, class_count))
+        truths.push_back({l.class_id, box_from_center(static_cast<float>(l.center_x * width), static_cast<float>(l.center_y * height),
+                                                      static_cast<float>(l.width * width), static_cast<float>(l.height * height))});
     return truths;
 }
 

@@ -49,7 +49,7 @@ std::vector<fs::path> sorted_entries(const fs::path& dir) {
 // Parses every line (for a 1 x 1 photo) so that a bad file stops the run before any inference.
 int count_checked_objects(const fs::path& label_file, int class_count) {
     try {
-        return static_cast<int>(detect::parse_yolo_labels(read_text_file(label_file), 1, 1, class_count).size());
+        return static_cast<int>(detect::parse_yolo_label_lines(read_text_file(label_file), class_count).size());
     } catch (const std::invalid_argument& e) {
         throw std::runtime_error(label_file.string() + ": " + e.what());
     }
@@ -145,11 +145,12 @@ Dataset read_yolo_dataset(const fs::path& images_dir, const fs::path& labels_dir
 
 std::vector<TruthObject> yolo_objects(std::string_view text, int width, int height, int class_count) {
     std::vector<TruthObject> objects;
-    for (const detect::GroundTruth& truth : detect::parse_yolo_labels(text, width, height, class_count)) {
+    const auto w = static_cast<double>(width), h = static_cast<double>(height);
+    for (const detect::YoloLabel& label : detect::parse_yolo_label_lines(text, class_count)) {
         TruthObject object;
-        object.category = truth.class_id;
-        object.box = {truth.box.x_min, truth.box.y_min, static_cast<double>(truth.box.x_max) - truth.box.x_min,
-                      static_cast<double>(truth.box.y_max) - truth.box.y_min};
+        object.category = label.class_id;
+        object.box = {(label.center_x - label.width / 2) * w, (label.center_y - label.height / 2) * h, label.width * w,
+                      label.height * h};
         object.area = object.box.width * object.box.height;
         objects.push_back(object);
     }

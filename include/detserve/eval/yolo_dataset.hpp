@@ -27,8 +27,9 @@ std::optional<std::filesystem::path> find_names_file(const std::filesystem::path
 Dataset read_yolo_dataset(const std::filesystem::path& images_dir, const std::filesystem::path& labels_dir,
                           const std::optional<std::filesystem::path>& names_file = std::nullopt);
 
-// The objects of YOLO label text for a width x height photo: boxes in pixels, area = w x h,
-// never crowd. Throws std::invalid_argument naming the line (see detect::parse_yolo_labels).
+// The objects of YOLO label text for a width x height photo: boxes in pixels (in double
+// precision), area = w x h, never crowd. Throws std::invalid_argument naming the line (see
+// detect::parse_yolo_label_lines).
 std::vector<TruthObject> yolo_objects(std::string_view text, int width, int height, int class_count);
 
 // yolo_objects of the image's label file (none: no objects); errors name the file.
