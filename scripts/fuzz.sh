@@ -22,6 +22,13 @@
 #   FUZZ_RSS_MB      default 2048       FUZZ_TIMEOUT_S  default 10 (one input)
 #   FUZZ_NICE        default 15 (the fuzzer's niceness)   FUZZ_BUILD_JOBS default 2
 #   FUZZ_SKIP_BUILD  1: run the executables as they are (another build is running in FUZZ_BUILD_DIR)
+#   FUZZ_SEED        libFuzzer's -seed (default: a new random seed each run)
+#   FUZZ_RUNS        stop after this many inputs (-runs); SECONDS stays the upper bound
+#   FUZZ_FRESH       1: start from the seeds alone (drop what earlier runs added to the corpus)
+#
+# With FUZZ_SEED, FUZZ_RUNS and FUZZ_FRESH set, a run tries the same inputs every
+# time: that is how ctest runs the smoke, so CI fails only when a change makes the outcome change,
+# never because a random run happened to find an old bug. Hunting is a long random run by hand.
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -76,16 +83,20 @@ summary() {
 run_one() {
   local name="$1" seconds="$2"
   local bin="$FUZZ_BUILD_DIR/fuzz/fuzz_$name" dir="$FUZZ_WORK_DIR/$name"
+  [ "${FUZZ_FRESH:-0}" = 1 ] && rm -rf "$dir/corpus"
   mkdir -p "$dir/corpus" "$dir/artifacts"
   local from
   for from in "$DETSERVE_ROOT/fuzz/corpus/$name" "$DETSERVE_ROOT/fuzz/regressions/$name"; do
     [ -d "$from" ] && find "$from" -maxdepth 1 -type f -exec cp -n -t "$dir/corpus" {} +
   done
   rm -f "$dir/artifacts"/*
-  step "fuzz $name for ${seconds}s (corpus $dir/corpus, $(find "$dir/corpus" -type f | wc -l) files)"
+  step "fuzz $name for ${seconds}s${FUZZ_RUNS:+ or $FUZZ_RUNS inputs}${FUZZ_SEED:+, seed $FUZZ_SEED} (corpus $dir/corpus, $(find "$dir/corpus" -type f | wc -l) files)"
   local rc=0 start=$SECONDS
+  local repeat=()
+  [ -n "${FUZZ_SEED:-}" ] && repeat+=(-seed="$FUZZ_SEED")
+  [ -n "${FUZZ_RUNS:-}" ] && repeat+=(-runs="$FUZZ_RUNS")
   ( cd "$dir" && UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}" \
-      nice -n "$FUZZ_NICE" "$bin" -max_total_time="$seconds" -rss_limit_mb="$FUZZ_RSS_MB" \
+      nice -n "$FUZZ_NICE" "$bin" "${repeat[@]}" -max_total_time="$seconds" -rss_limit_mb="$FUZZ_RSS_MB" \
       -timeout="$FUZZ_TIMEOUT_S" -print_final_stats=1 -artifact_prefix="$dir/artifacts/" "$dir/corpus" ) \
     >"$dir/fuzz.log" 2>&1 || rc=$?
   local took=$((SECONDS - start))
@@ -100,6 +111,9 @@ run_one() {
     return 1
   fi
   echo "fuzz $name: no finding in ${took}s; $(summary "$dir/fuzz.log")"
+  if [ -n "${FUZZ_RUNS:-}" ] && ! grep -qE "^Done $FUZZ_RUNS runs" "$dir/fuzz.log"; then
+    echo "  note: stopped by the ${seconds}s limit before $FUZZ_RUNS inputs (a slow machine): not the full reproducible run"
+  fi
 }
 
 case "${1:-}" in

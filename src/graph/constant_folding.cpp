@@ -39,7 +39,7 @@ std::optional<HostTensor> encode(ElementType type, Shape shape, const std::vecto
     auto store = [&](std::size_t i, auto value) { std::memcpy(dst + i * sizeof(value), &value, sizeof(value)); };
     for (std::size_t i = 0; i < count; ++i) {
         const double v = floats.empty() ? static_cast<double>(ints[i]) : static_cast<double>(floats[i]);
-        auto whole = [&] { return floats.empty() ? ints[i] : static_cast<std::int64_t>(v); };
+        auto whole = [&] { return floats.empty() ? ints[i] : saturating_i64(v); };
         switch (type) {
             case ElementType::f32: store(i, static_cast<float>(v)); break;
             case ElementType::f16: store(i, f32_to_f16(static_cast<float>(v))); break;

@@ -2,9 +2,12 @@
 
 #include <array>
 #include <bit>
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace detserve::graph {
 namespace {
@@ -39,14 +42,24 @@ T load(const std::uint8_t* bytes, std::size_t index) {
     return value;
 }
 
+// A float read as an integer (a shape or axis constant stored as f32) saturates.
+template <typename Out>
+Out as(float value) {
+    if constexpr (std::is_floating_point_v<Out>) {
+        return value;
+    } else {
+        return saturating_i64(value);
+    }
+}
+
 template <typename Out>
 std::vector<Out> widen(ElementType type, const std::uint8_t* bytes, std::size_t count) {
     std::vector<Out> out(count);
     for (std::size_t i = 0; i < count; ++i) {
         switch (type) {
-            case ElementType::f32: out[i] = static_cast<Out>(load<float>(bytes, i)); break;
-            case ElementType::f16: out[i] = static_cast<Out>(f16_to_f32(load<std::uint16_t>(bytes, i))); break;
-            case ElementType::bf16: out[i] = static_cast<Out>(bf16_to_f32(load<std::uint16_t>(bytes, i))); break;
+            case ElementType::f32: out[i] = as<Out>(load<float>(bytes, i)); break;
+            case ElementType::f16: out[i] = as<Out>(f16_to_f32(load<std::uint16_t>(bytes, i))); break;
+            case ElementType::bf16: out[i] = as<Out>(bf16_to_f32(load<std::uint16_t>(bytes, i))); break;
             case ElementType::i64: out[i] = static_cast<Out>(load<std::int64_t>(bytes, i)); break;
             case ElementType::i32: out[i] = static_cast<Out>(load<std::int32_t>(bytes, i)); break;
             case ElementType::i8: out[i] = static_cast<Out>(load<std::int8_t>(bytes, i)); break;
@@ -58,6 +71,15 @@ std::vector<Out> widen(ElementType type, const std::uint8_t* bytes, std::size_t 
 }
 
 }  // namespace
+
+std::int64_t saturating_i64(double value) {
+    if (std::isnan(value)) return 0;
+    // 2^63 exactly; every double below it converts.
+    constexpr double limit = 9223372036854775808.0;
+    if (value >= limit) return std::numeric_limits<std::int64_t>::max();
+    if (value <= -limit) return std::numeric_limits<std::int64_t>::lowest();
+    return static_cast<std::int64_t>(value);
+}
 
 std::string_view to_string(ElementType type) { return info(type).name; }
 

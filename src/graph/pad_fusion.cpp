@@ -51,6 +51,7 @@ std::size_t fuse_pads(Graph& graph) {
         if (consumer.attrs.get_string_or("auto_pad", "explicit") != "explicit") continue;
         auto begin = consumer.attrs.get_ints("pads_begin");
         auto end = consumer.attrs.get_ints("pads_end");
+        if (begin.size() != 2 || end.size() != 2) continue;  // not a 2-D convolution or pool
         for (std::size_t i = 0; i < 2; ++i) {
             begin[i] += spatial->begin[i];
             end[i] += spatial->end[i];

@@ -1,12 +1,14 @@
 #include "detserve/graph/tfjs_importer.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <fstream>
 #include <functional>
 #include <map>
 #include <optional>
 #include <set>
+#include <string_view>
 
 #include "detserve/graph/passes.hpp"
 #include "host_tensor.hpp"
@@ -38,8 +40,20 @@ std::string base64_decode(const std::string& text) {
     return out;
 }
 
+// A whole decimal integer, or nullopt (std::stoll would throw on "x" and accept "12abc").
+std::optional<std::int64_t> parse_integer(std::string_view text) {
+    std::int64_t value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
+    return value;
+}
+
+// TFJS writes int64 attributes as decimal strings.
 std::int64_t json_int(const json& value) {
-    return value.is_string() ? std::stoll(value.get<std::string>()) : value.get<std::int64_t>();
+    if (!value.is_string()) return value.get<std::int64_t>();
+    const auto parsed = parse_integer(value.get_ref<const std::string&>());
+    if (!parsed) throw ModelError("integer attribute '" + value.get<std::string>().substr(0, 40) + "' is not a number");
+    return *parsed;
 }
 
 struct TfNode {
@@ -133,8 +147,8 @@ HostTensor fold_binary(const HostTensor& a, const HostTensor& b, const std::func
     if (integral) {
         std::vector<std::int64_t> out(total);
         for (std::size_t i = 0; i < total; ++i)
-            out[i] = static_cast<std::int64_t>(op(static_cast<double>(ia[index_into(a.shape, i)]),
-                                                  static_cast<double>(ib[index_into(b.shape, i)])));
+            out[i] = saturating_i64(op(static_cast<double>(ia[index_into(a.shape, i)]),
+                                       static_cast<double>(ib[index_into(b.shape, i)])));
         HostTensor t = HostTensor::from_i64(shape, out);
         if (a.type == ElementType::i32) {
             std::vector<std::int32_t> narrow(out.begin(), out.end());
@@ -308,7 +322,10 @@ private:
         std::size_t port = 0;
         if (const auto colon = ref.rfind(':'); colon != std::string::npos) {
             name = ref.substr(0, colon);
-            port = static_cast<std::size_t>(std::stoul(ref.substr(colon + 1)));
+            const auto parsed = parse_integer(std::string_view(ref).substr(colon + 1));
+            if (!parsed || *parsed < 0)
+                throw ModelError(source_ + ": input reference '" + ref.substr(0, 80) + "' has a bad output index");
+            port = static_cast<std::size_t>(*parsed);
         }
         auto done = values_.find(name);
         if (done == values_.end()) {

@@ -17,12 +17,26 @@ const Node* const_producer(const Graph& graph, const Source& source) {
     return node && node->is("Const") ? node : nullptr;
 }
 
-// The permutation of a Transpose whose order input is a Const; nullopt otherwise.
+bool is_permutation_of_rank(const Perm& perm, std::size_t rank) {
+    if (perm.size() != rank) return false;
+    std::vector<bool> seen(rank, false);
+    for (const auto axis : perm) {
+        if (axis < 0 || static_cast<std::size_t>(axis) >= rank || seen[static_cast<std::size_t>(axis)]) return false;
+        seen[static_cast<std::size_t>(axis)] = true;
+    }
+    return true;
+}
+
+// The permutation of a Transpose whose order input is a Const and a permutation of its input's
+// axes (a file may say anything; the rules below index shapes with it); nullopt otherwise.
 std::optional<Perm> transpose_perm(const Graph& graph, const Node& node) {
-    if (!node.is("Transpose") || node.inputs.size() != 2) return std::nullopt;
+    if (!node.is("Transpose") || node.inputs.size() != 2 || node.outputs.size() != 1) return std::nullopt;
     const Node* order = const_producer(graph, node.inputs[1].source);
-    if (!order) return std::nullopt;
-    return const_as_i64(*order);
+    if (!order || !order->data) return std::nullopt;
+    Perm perm = const_as_i64(*order);
+    const std::size_t rank = graph.port_of(node.inputs[0].source).shape.size();
+    if (!is_permutation_of_rank(perm, rank) || node.outputs[0].shape.size() != rank) return std::nullopt;
+    return perm;
 }
 
 const Node* transpose_feeding(const Graph& graph, const Node& node, std::size_t input) {
@@ -91,6 +105,7 @@ bool merge_transposes(Graph& graph, const Node& node) {
     const Node* inner_node = transpose_feeding(graph, node, 0);
     if (!inner_node) return false;
     const Perm inner = *transpose_perm(graph, *inner_node);
+    if (inner.size() != outer->size()) return false;
     Perm merged(outer->size());
     for (std::size_t i = 0; i < merged.size(); ++i) merged[i] = inner[static_cast<std::size_t>((*outer)[i])];
     const Source x = inner_node->inputs[0].source;
@@ -177,6 +192,7 @@ bool sink_through_concat(Graph& graph, const Node& node) {
     }
     auto axis = node.attrs.get_int("axis");
     if (axis < 0) axis += static_cast<std::int64_t>(perm->size());
+    if (axis < 0 || static_cast<std::size_t>(axis) >= perm->size()) return false;
     const std::int64_t new_axis = (*perm)[static_cast<std::size_t>(axis)];
     Shape shape = graph.port_of(inputs[0]).shape;
     for (std::size_t i = 1; i < inputs.size(); ++i) shape[static_cast<std::size_t>(new_axis)] += graph.port_of(inputs[i]).shape[static_cast<std::size_t>(new_axis)];
@@ -193,7 +209,9 @@ bool sink_through_pad(Graph& graph, const Node& node) {
     const Node* end_node = const_producer(graph, node.inputs[2].source);
     if (!t || !begin_node || !end_node) return false;
     const Perm perm = *transpose_perm(graph, *t);
+    if (!begin_node->data || !end_node->data) return false;
     const auto begin = const_as_i64(*begin_node), end = const_as_i64(*end_node);
+    if (begin.size() != perm.size() || end.size() != perm.size()) return false;
     std::vector<std::int64_t> new_begin(perm.size()), new_end(perm.size());
     for (std::size_t i = 0; i < perm.size(); ++i) {
         new_begin[static_cast<std::size_t>(perm[i])] = begin[i];

@@ -1,9 +1,11 @@
 // fold_constants on small hand-built graphs shaped like what OpenVINO's converter writes: f16
 // weights behind a Convert, and ShapeOf -> Slice -> Concat computing an Interpolate's sizes.
+#include "detserve/graph/element_type.hpp"
 #include "detserve/graph/passes.hpp"
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -176,4 +178,18 @@ TEST(GraphConstantFolding, AFoldThatContradictsTheDeclaredShapeNamesTheLayer) {
         EXPECT_NE(std::string(e.what()).find("'slice'"), std::string::npos) << e.what();
         EXPECT_NE(std::string(e.what()).find("[2]"), std::string::npos) << e.what();
     }
+}
+
+// f32 constants read as integers (a shape given as floats): an out-of-range value saturates
+// rather than being cast, which would be undefined behaviour.
+TEST(GraphElementType, FloatsReadAsInt64SaturateAndNanIsZero) {
+    const std::vector<float> values{7.677e31f, -7.677e31f, std::numeric_limits<float>::quiet_NaN(), -2.75f, 3.5f,
+                                    std::numeric_limits<float>::infinity()};
+    const auto ints = to_i64(ElementType::f32, reinterpret_cast<const std::uint8_t*>(values.data()), values.size());
+    EXPECT_EQ(ints, (std::vector<std::int64_t>{std::numeric_limits<std::int64_t>::max(),
+                                               std::numeric_limits<std::int64_t>::lowest(), 0, -2, 3,
+                                               std::numeric_limits<std::int64_t>::max()}));
+    EXPECT_EQ(saturating_i64(9223372036854775807.0), std::numeric_limits<std::int64_t>::max());  // rounds to 2^63
+    EXPECT_EQ(saturating_i64(-9223372036854775808.0), std::numeric_limits<std::int64_t>::lowest());
+    EXPECT_EQ(saturating_i64(4611686018427387904.0), std::int64_t{1} << 62);
 }

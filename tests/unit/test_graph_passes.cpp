@@ -378,6 +378,23 @@ TEST(SinkTransposes, PadMovesBeforeTheTransposeWithPermutedAmounts) {
     expect_consistent(b.graph);
 }
 
+// A file may carry any constant as a Transpose order: one that is not a permutation of the input's
+// axes is left for the engine to reject, never used to index a shape.
+TEST(SinkTransposes, OrderThatIsNotAPermutationOfTheInputsAxesIsLeftAlone) {
+    for (const std::vector<std::int64_t>& order :
+         {std::vector<std::int64_t>{10}, std::vector<std::int64_t>{0, 0, 1, 2}, std::vector<std::int64_t>{0, 2, 1},
+          std::vector<std::int64_t>{0, 2, 3, -1}}) {
+        GraphBuilder b;
+        const Source x = b.parameter("x", {1, 3, 4, 5});
+        const Source perm = b.constant(make_const_i64("bad/order", {static_cast<std::int64_t>(order.size())}, order));
+        const Source t = b.op("Transpose", "bad", {x, perm}, {}, {1, 3, 4, 5});
+        const Source s = b.op("Sigmoid", "s", {t}, {}, {1, 3, 4, 5});
+        b.result(s, "out");
+        EXPECT_EQ(sink_transposes(b.graph), 0u) << shape_to_string(order);
+        EXPECT_EQ(count_ops(b.graph, "Transpose"), 1u);
+    }
+}
+
 TEST(SinkTransposes, ReturnsZeroWhenThereIsNothingToDo) {
     {
         GraphBuilder b;  // no Transpose at all

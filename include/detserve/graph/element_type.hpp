@@ -20,6 +20,10 @@ float f16_to_f32(std::uint16_t bits);
 std::uint16_t f32_to_f16(float value);
 float bf16_to_f32(std::uint16_t bits);
 
+// A floating value as an integer the way a folded Convert treats it: truncated toward zero,
+// saturated at the int64 range, NaN as 0 (a plain cast of an out-of-range value is undefined).
+std::int64_t saturating_i64(double value);
+
 // Widens a constant's raw little-endian bytes of any numeric element type to float / int64.
 std::vector<float> to_f32(ElementType type, const std::uint8_t* bytes, std::size_t count);
 std::vector<std::int64_t> to_i64(ElementType type, const std::uint8_t* bytes, std::size_t count);
