@@ -23,8 +23,10 @@ fi
 DETSERVE_BIN="$BUILD_DIR/detserve"
 # shellcheck disable=SC2034
 DETSERVE_DEFAULT_MODEL="$DETSERVE_ROOT/models/nanodet/nanodet.xml"
-# The Python virtual environment of the project's pip packages (the OpenVINO runtime wheel, test
-# and bench tools), created by install-deps.sh: never Debian's /usr/bin/python3 nor pyenv's.
+# The one Python venv of the project's pip packages: the openvino wheel whose runtime the product
+# builds against and loads (scripts/build.sh, CMakeLists.txt), and the tests' and tools' reference
+# runtimes (pycocotools), never Debian's /usr/bin/python3 nor pyenv's. Created by
+# ensure_venv_packages (install-deps.sh).
 DETSERVE_VENV="$DETSERVE_CACHE_DIR/venv"
 DETSERVE_OPENVINO="${DETSERVE_OPENVINO:-ON}"
 export BUILD_DIR DETSERVE_CACHE_DIR DETSERVE_OPENVINO
@@ -79,6 +81,34 @@ newer_than_all() {
     [ -e "$f" ] || continue
     [ "$target" -nt "$f" ] || return 1
   done
+}
+
+# ensure_venv_packages NAME==VERSION...: creates $DETSERVE_VENV with the python3 on PATH when it
+# does not exist, then pip-installs the pinned packages it lacks (none lacking: no pip call).
+ensure_venv_packages() {
+  local python="$DETSERVE_VENV/bin/python"
+  if [ ! -x "$python" ]; then
+    info "creating the Python venv $DETSERVE_VENV"
+    python3 -m venv "$DETSERVE_VENV" || die "python3 -m venv $DETSERVE_VENV failed (Debian: apt-get install python3-venv)"
+  fi
+  local missing
+  mapfile -t missing < <("$python" - "$@" <<'PY'
+import sys
+from importlib import metadata
+for pin in sys.argv[1:]:
+    name, _, version = pin.partition("==")
+    try:
+        if metadata.version(name) == version:
+            continue
+    except metadata.PackageNotFoundError:
+        pass
+    print(pin)
+PY
+)
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  info "pip install into $DETSERVE_VENV: ${missing[*]}"
+  "$python" -m pip install --quiet --disable-pip-version-check "${missing[@]}" \
+    || die "pip install ${missing[*]} into $DETSERVE_VENV failed"
 }
 
 # The OpenVINO CMake config directory of the venv's `openvino` wheel; empty when it is not installed.

@@ -8,7 +8,8 @@
 #         and the `openvino` wheel (runtime libraries, C++ headers, CMake config) in
 #         $DETSERVE_CACHE_DIR/venv (python3 -m venv; pip)
 #   test  run + GoogleTest/GoogleMock/Google Benchmark, POCL (OpenCL on the CPU), clinfo, promtool,
-#         clang with its runtime libraries (libFuzzer, sanitizers), ccache
+#         clang with its runtime libraries (libFuzzer, sanitizers), ccache; then the tests' pinned
+#         Python reference runtimes (pycocotools) in $DETSERVE_CACHE_DIR/venv (python3 -m venv; pip)
 #
 # Nothing missing: exits 0 at once (no apt-get or pip call). Missing and root: `apt-get update`
 # once, then `apt-get install`. Missing and not root: prints the exact sudo command to run and
@@ -31,7 +32,7 @@ run_pkgs=(
   libturbojpeg0-dev  # JPEG decoding that reports corrupt scans (src/image/jpeg_decoder.cpp)
   ocl-icd-opencl-dev
   curl ca-certificates
-  python3 python3-venv  # the virtual environment that holds the OpenVINO wheel
+  python3 python3-venv  # the venv of the OpenVINO wheel (and of the test profile's pip packages)
 )
 test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
@@ -44,6 +45,9 @@ test_pkgs=(
   clang libclang-rt-14-dev  # libFuzzer and the sanitizers (scripts/fuzz.sh, scripts/test.sh --sanitize)
   ccache       # the normal, sanitized and fuzz builds share unchanged objects (scripts/common.sh)
 )
+# pip, into $DETSERVE_VENV (common.sh): the reference COCO evaluator tests/parity/coco_eval_parity.py
+# checks `detserve eval` against.
+test_venv_pins=(numpy==2.2.6 pycocotools==2.0.10)
 
 case "$profile" in
   run)  wanted=("${run_pkgs[@]}") ;;
@@ -95,34 +99,24 @@ install_debian_packages() {
   info "install-deps ($profile): Debian packages installed"
 }
 
-# The venv (created once; recreated when its interpreter no longer runs, e.g. after a Python
-# upgrade) and the pinned wheel in it (pip runs only when the installed version differs).
+# The pinned wheel in the venv (pip runs only when the installed version differs).
 install_openvino() {
   if [ "$DETSERVE_OPENVINO" = OFF ]; then
     info "install-deps ($profile): DETSERVE_OPENVINO=OFF: not installing OpenVINO (OpenCV engine only)"
     return 0
   fi
-  local python="$DETSERVE_VENV/bin/python" have=""
-  if ! "$python" -c 'import sys' >/dev/null 2>&1; then
-    command -v python3 >/dev/null 2>&1 || die "python3 not found (Debian: apt-get install python3 python3-venv)"
-    if [ -e "$DETSERVE_VENV" ]; then
-      [ -f "$DETSERVE_VENV/pyvenv.cfg" ] || die "$DETSERVE_VENV exists and is not a virtual environment (no pyvenv.cfg): move it away"
-      rm -rf "$DETSERVE_VENV"
-    fi
-    info "install-deps ($profile): creating the virtual environment $DETSERVE_VENV"
-    python3 -m venv "$DETSERVE_VENV" \
-      || die "python3 -m venv $DETSERVE_VENV failed (Debian: apt-get install python3-venv)"
-  fi
-  have="$("$python" -c 'import importlib.metadata as m; print(m.version("openvino"))' 2>/dev/null || true)"
-  if [ "$have" = "$OPENVINO_VERSION" ]; then
-    info "install-deps ($profile): openvino $OPENVINO_VERSION present in $DETSERVE_VENV"
-    return 0
-  fi
-  info "install-deps ($profile): pip install openvino==$OPENVINO_VERSION into $DETSERVE_VENV${have:+ (had $have)}"
-  "$python" -m pip install --quiet --disable-pip-version-check "openvino==$OPENVINO_VERSION" \
-    || die "pip install openvino==$OPENVINO_VERSION failed (needs PyPI; DETSERVE_OPENVINO=OFF builds without it)"
+  ensure_venv_packages "openvino==$OPENVINO_VERSION"
   [ -n "$(openvino_cmake_dir)" ] || die "openvino $OPENVINO_VERSION installed but openvino.utils.get_cmake_path() fails"
+  info "install-deps ($profile): openvino $OPENVINO_VERSION present in $DETSERVE_VENV"
+}
+
+# The tests' Python reference runtimes, pinned (pip runs only for what is missing or differs).
+install_test_venv() {
+  [ "$profile" = test ] || return 0
+  ensure_venv_packages "${test_venv_pins[@]}"
+  info "install-deps ($profile): ${test_venv_pins[*]} present in $DETSERVE_VENV"
 }
 
 install_debian_packages
 install_openvino
+install_test_venv

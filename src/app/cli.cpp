@@ -8,7 +8,9 @@
 #include <map>
 #include <sstream>
 
+#include "cli_arguments.hpp"
 #include "detserve/app/detector.hpp"
+#include "detserve/app/eval_command.hpp"
 #include "detserve/app/serve_command.hpp"
 #include "detserve/detect/detection_json.hpp"
 #include "detserve/engine/cpu_isa.hpp"
@@ -16,107 +18,9 @@
 #include "detserve/graph/graph_summary.hpp"
 #include "detserve/graph/ir_writer.hpp"
 #include "detserve/graph/tfjs_importer.hpp"
-#include "detserve/image/image_decoder.hpp"
 
 namespace detserve::app {
 namespace {
-
-constexpr const char* kDefaultModel = "models/nanodet/nanodet.xml";
-constexpr std::int64_t kCliMaxPixels = 100'000'000;
-
-class UsageError : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
-
-// --key value / --key=value options and positional arguments, checked against what a command takes.
-struct Arguments {
-    std::map<std::string, std::string> options;
-    std::vector<std::string> positional;
-
-    std::string get(const std::string& key, const std::string& fallback = "") const {
-        auto it = options.find(key);
-        return it == options.end() ? fallback : it->second;
-    }
-    bool has(const std::string& key) const { return options.count(key) != 0; }
-};
-
-Arguments parse_arguments(const std::vector<std::string>& args, const std::vector<std::string>& allowed) {
-    Arguments out;
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        const std::string& arg = args[i];
-        if (arg.rfind("--", 0) != 0) {
-            out.positional.push_back(arg);
-            continue;
-        }
-        std::string key = arg.substr(2), value;
-        const auto eq = key.find('=');
-        if (eq != std::string::npos) {
-            value = key.substr(eq + 1);
-            key = key.substr(0, eq);
-        }
-        // An unknown option is reported as unknown, whether or not a value follows it.
-        if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) throw UsageError("unknown option --" + key);
-        if (eq == std::string::npos) {
-            if (i + 1 >= args.size()) throw UsageError("option --" + key + " needs a value");
-            value = args[++i];
-        }
-        out.options[key] = value;
-    }
-    return out;
-}
-
-double parse_number(const std::string& text, const std::string& option, double min, double max) {
-    try {
-        std::size_t used = 0;
-        const double value = std::stod(text, &used);
-        if (used != text.size()) throw std::invalid_argument(text);
-        // Written so that NaN, which compares false with everything, is refused too.
-        if (!(value >= min && value <= max)) {
-            std::ostringstream message;
-            message << "--" << option << " must be within [" << min << ", " << max << "], got '" << text << "'";
-            throw UsageError(message.str());
-        }
-        return value;
-    } catch (const std::invalid_argument&) {
-        throw UsageError("--" + option + " expects a number, got '" + text + "'");
-    } catch (const std::out_of_range&) {
-        throw UsageError("--" + option + " is out of range: '" + text + "'");
-    }
-}
-
-// --KEY, else DETSERVE_<KEY> (as for serve), else `fallback`.
-std::string option_or_env(const Arguments& args, const std::string& key, const char* env, const std::string& fallback) {
-    if (args.has(key)) return args.get(key);
-    const char* value = std::getenv(env);
-    return value && *value ? value : fallback;
-}
-
-// Compiled for latency (serve compiles for throughput).
-engine::EngineOptions engine_options(const Arguments& args) {
-    engine::EngineOptions options;
-    const std::string target = args.get("target", "cpu");
-    const auto parsed = engine::target_from_string(target);
-    if (!parsed) throw UsageError("--target must be cpu, opencl or opencl_fp16, got '" + target + "'");
-    options.target = *parsed;
-    const std::string kind = option_or_env(args, "engine", "DETSERVE_ENGINE", "auto");
-    const auto engine = engine::engine_kind_from_string(kind);
-    if (!engine) throw UsageError("--engine (or DETSERVE_ENGINE) must be auto, openvino or opencv, got '" + kind + "'");
-    options.engine = *engine;
-    const std::string precision_name = option_or_env(args, "precision", "DETSERVE_PRECISION", "auto");
-    const auto precision = engine::precision_from_string(precision_name);
-    if (!precision)
-        throw UsageError("--precision (or DETSERVE_PRECISION) must be auto, f32 or bf16, got '" + precision_name + "'");
-    options.precision = *precision;
-    return options;
-}
-
-std::vector<std::uint8_t> read_bytes(const std::string& path) {
-    if (std::filesystem::is_directory(path)) throw std::runtime_error(path + ": is a directory, not an image file");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error(path + ": cannot open file");
-    return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(in), {});
-}
 
 double median(std::vector<double> values) {
     std::sort(values.begin(), values.end());
@@ -135,21 +39,13 @@ void write_input_tensor(const Detector& detector, const cv::Mat& image, const st
 }
 
 int command_detect(const std::vector<std::string>& raw) {
-    const Arguments args = parse_arguments(
-        raw, {"model", "threshold", "target", "engine", "precision", "threads", "repeat", "max-detections", "dump-input"});
+    std::vector<std::string> allowed{"model", "threshold", "repeat", "max-detections", "dump-input"};
+    allowed.insert(allowed.end(), kEngineOptions.begin(), kEngineOptions.end());
+    const Arguments args = parse_arguments(raw, allowed);
     if (args.positional.empty()) throw UsageError("detect needs at least one image");
-    const std::string model_path = args.get("model", kDefaultModel);
-    if (!args.has("model") && !std::filesystem::exists(model_path))
-        throw std::runtime_error(std::string(kDefaultModel) +
-                                 ": default model not found (run scripts/fetch-default-model.sh, or pass --model PATH)");
+    const std::string model_path = model_argument(args);
     const int repeat = static_cast<int>(parse_number(args.get("repeat", "0"), "repeat", 0, 100000));
-    auto engine_settings = engine_options(args);
-    if (args.has("threads")) {
-        // Per forward: OpenVINO's INFERENCE_NUM_THREADS; OpenCV's (process-wide) thread count.
-        engine_settings.threads = static_cast<int>(parse_number(args.get("threads"), "threads", 1, 256));
-        cv::setNumThreads(engine_settings.threads);
-    }
-    Detector detector(load_model(model_path), engine_settings);
+    Detector detector(load_model(model_path), engine_options(args));
     auto options = detector.default_options();
     if (args.has("threshold")) options.score_threshold = static_cast<float>(parse_number(args.get("threshold"), "threshold", 0, 1));
     if (args.has("max-detections"))
@@ -160,13 +56,7 @@ int command_detect(const std::vector<std::string>& raw) {
     for (const auto& path : args.positional) {
         try {
             const auto start = std::chrono::steady_clock::now();
-            const auto bytes = read_bytes(path);
-            cv::Mat image;
-            try {
-                image = image::decode_image(bytes, kCliMaxPixels);
-            } catch (const image::ImageError& e) {
-                throw std::runtime_error(path + ": " + e.what());
-            }
+            const cv::Mat image = read_image_file(path);
             const double decode_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
             auto result = detector.detect({image}, options).at(0);
             result.timing_ms["decode"] = decode_ms;
@@ -232,7 +122,9 @@ int command_convert(const std::vector<std::string>& raw) {
 }
 
 int command_info(const std::vector<std::string>& raw) {
-    const Arguments args = parse_arguments(raw, {"model", "engine", "precision", "target"});
+    std::vector<std::string> allowed{"model"};
+    allowed.insert(allowed.end(), kEngineOptions.begin(), kEngineOptions.end());
+    const Arguments args = parse_arguments(raw, allowed);
     const std::string path = args.get("model", args.positional.empty() ? kDefaultModel : args.positional[0]);
     const auto options = engine_options(args);
     const Model model = load_model(path, SpecPolicy::optional);
@@ -262,6 +154,12 @@ void print_usage(std::ostream& out) {
            "                                    print detections as JSON (default model: "
         << kDefaultModel
         << ")\n"
+           "  eval --model PATH --images DIR (--labels DIR [--names FILE] | --coco FILE) [--json OUT]\n"
+           "       [--class-map LABEL=CLASS,...] [--score-threshold T] [--iou-threshold T] [--engine ...]\n"
+           "       [--save-predictions FILE] [--save-ground-truth FILE]\n"
+           "  eval --coco FILE --predictions RESULTS.json [--json OUT]\n"
+           "                                    COCO box metrics (mAP@[.5:.95], mAP@.5, ..., per class) on\n"
+           "                                    labelled photos, or of a COCO results file\n"
            "  info [--model PATH] [--engine E] [--precision P] [--target T]\n"
            "                                    describe a model: inputs, outputs, ops, model spec, and the\n"
            "                                    engine that runs it (compiled: precision, streams, threads)\n"
@@ -275,6 +173,7 @@ using Command = int (*)(const std::vector<std::string>&);
 const std::map<std::string, Command>& commands() {
     static const std::map<std::string, Command> table{
         {"detect", command_detect},
+        {"eval", command_eval},
         {"convert", command_convert},
         {"info", command_info},
         {"serve", command_serve},

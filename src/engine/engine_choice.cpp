@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <iostream>
 
+#include <opencv2/core/utility.hpp>
+
 #include "detserve/engine/opencv_engine.hpp"
 #ifdef DETSERVE_HAVE_OPENVINO
 #include "detserve/engine/openvino_engine.hpp"
@@ -41,6 +43,8 @@ constexpr const char* kWithoutOpenVino =
 
 std::vector<std::unique_ptr<CompiledModel>> compile_opencv_streams(const ModelSource& source,
                                                                    const EngineOptions& options) {
+    // OpenCV's thread count is process-wide: the last model compiled sets it for all.
+    if (options.threads > 0) cv::setNumThreads(options.threads);
     std::vector<std::unique_ptr<CompiledModel>> streams;
     for (int s = 0; s < std::max(1, options.streams); ++s) {
         if (source.graph)

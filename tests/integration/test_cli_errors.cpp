@@ -1,6 +1,7 @@
 // The real `detserve` binary on bad input: every failure is one clear line on stderr naming the
 // file or option and the problem, a non-zero exit, and never a crash. Plus the good paths: detect's
-// JSON answer (README.md's shape) and `info`.
+// JSON answer (README.md's shape), `info`, and `eval` (its bad input, and the files it leaves out
+// with a warning rather than stopping).
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -18,6 +19,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "detserve/detect/label_map.hpp"
 #include "test_paths.hpp"
 
 #ifndef DETSERVE_BINARY
@@ -128,7 +130,12 @@ protected:
 // Bad input, one row per case: what to prepare, the command line, and what the single stderr line
 // must contain: the file or option it is about, and one of the words that state the problem.
 
-enum class Prepare { nothing, truncated_jpeg, text_as_jpeg, directory_as_jpeg, model_without_bin, model_with_half_bin };
+enum class Prepare {
+    nothing, truncated_jpeg, text_as_jpeg, directory_as_jpeg, model_without_bin, model_with_half_bin,
+    labelled_photos,       // {tmp}/photos/dog.jpg, {tmp}/labels/dog.txt, {tmp}/names.txt (COCO-80)
+    class_id_out_of_range, // the same with class id 80 on line 2 of dog.txt
+    empty_photo_folder,    // {tmp}/empty/ and the labels above
+};
 
 struct ErrorCase {
     std::string name;
@@ -165,8 +172,46 @@ const std::vector<ErrorCase>& error_cases() {
          "--threshold", {"must be within", "out of range"}},
         {"threshold_not_a_number", Prepare::nothing, {"detect", "{dog}", "--model", "{model}", "--threshold", "nan"},
          "--threshold", {"must be within", "expects a number", "out of range"}},
+        {"eval_missing_label_folder", Prepare::labelled_photos,
+         {"eval", "--model", "{model}", "--images", "{tmp}/photos", "--labels", "{tmp}/no-labels"}, "{tmp}/no-labels",
+         {"not found"}},
+        {"eval_missing_photo_folder", Prepare::labelled_photos,
+         {"eval", "--model", "{model}", "--images", "{tmp}/no-photos", "--labels", "{tmp}/labels"}, "{tmp}/no-photos",
+         {"not found"}},
+        {"eval_empty_photo_folder", Prepare::empty_photo_folder,
+         {"eval", "--model", "{model}", "--images", "{tmp}/empty", "--labels", "{tmp}/labels"}, "{tmp}/empty", {"no photos"}},
+        {"eval_class_id_out_of_range", Prepare::class_id_out_of_range,
+         {"eval", "--model", "{model}", "--images", "{tmp}/photos", "--labels", "{tmp}/labels"}, "{tmp}/labels/dog.txt",
+         {"line 2: class id 80 is out of range"}},
+        {"eval_missing_names", Prepare::labelled_photos,
+         {"eval", "--model", "{model}", "--images", "{tmp}/photos", "--labels", "{tmp}/labels", "--names", "{tmp}/no-names.txt"},
+         "{tmp}/no-names.txt", {"cannot open"}},
+        {"eval_unknown_class_map_label", Prepare::labelled_photos,
+         {"eval", "--model", "{model}", "--images", "{tmp}/photos", "--labels", "{tmp}/labels", "--class-map", "vehicle=car,bus"},
+         "--class-map", {"has no label 'vehicle'"}},
+        {"eval_without_ground_truth", Prepare::labelled_photos, {"eval", "--model", "{model}", "--images", "{tmp}/photos"},
+         "--labels", {"needs one ground truth"}},
+        {"eval_missing_coco_json", Prepare::labelled_photos,
+         {"eval", "--model", "{model}", "--images", "{tmp}/photos", "--coco", "{tmp}/instances_val2017.json"},
+         "{tmp}/instances_val2017.json", {"cannot open"}},
+        {"eval_score_threshold_out_of_range", Prepare::labelled_photos,
+         {"eval", "--model", "{model}", "--images", "{tmp}/photos", "--labels", "{tmp}/labels", "--score-threshold", "2"},
+         "--score-threshold", {"must be within"}},
     };
     return cases;
+}
+
+// dog.jpg's bicycle (768x576; the box README.md shows the default model finding), as a YOLO label.
+constexpr const char* kDogBicycleLabel = "1 0.4354 0.4711 0.6221 0.5056\n";
+
+void write_labelled_photos(const fs::path& scratch, const fs::path& dog, const std::string& labels) {
+    fs::create_directories(scratch / "photos");
+    fs::create_directories(scratch / "labels");
+    fs::copy_file(dog, scratch / "photos/dog.jpg");
+    std::ofstream(scratch / "labels/dog.txt") << labels;
+    std::ofstream names(scratch / "names.txt");
+    const auto coco80 = detserve::detect::LabelMap::coco80();
+    for (const auto& name : coco80.names()) names << name << "\n";
 }
 
 void prepare(Prepare what, const fs::path& scratch, const fs::path& model, const fs::path& dog) {
@@ -174,6 +219,16 @@ void prepare(Prepare what, const fs::path& scratch, const fs::path& model, const
     bin.replace_extension(".bin");
     switch (what) {
         case Prepare::nothing:
+            break;
+        case Prepare::labelled_photos:
+            write_labelled_photos(scratch, dog, kDogBicycleLabel);
+            break;
+        case Prepare::class_id_out_of_range:
+            write_labelled_photos(scratch, dog, std::string(kDogBicycleLabel) + "80 0.5 0.5 0.1 0.1\n");
+            break;
+        case Prepare::empty_photo_folder:
+            write_labelled_photos(scratch, dog, kDogBicycleLabel);
+            fs::create_directories(scratch / "empty");
             break;
         case Prepare::truncated_jpeg: {
             // The first 40 KB of dog.jpg (163 KB): a valid header and start of scan, no end marker.
@@ -280,6 +335,81 @@ TEST_F(CliTest, InfoDescribesTheDefaultModel) {
     ASSERT_EQ(run.exit_code, 0);
     EXPECT_NE(run.out.find("Convolution"), std::string::npos) << "op counts should list Convolution";
     EXPECT_TRUE(contains_any(run.out, {"model_type=nanodet", "\"model_type\": \"nanodet\""})) << "should show model_type nanodet";
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// `detserve eval`: good paths, and the files it leaves out with a warning rather than stopping.
+
+nlohmann::json read_json(const fs::path& path) {
+    std::ifstream in(path);
+    return nlohmann::json::parse(in);
+}
+
+TEST_F(CliTest, EvalPrintsTheMetricsAndWritesThemAsJson) {
+    ASSERT_NO_FATAL_FAILURE(write_labelled_photos(scratch, dog, kDogBicycleLabel));
+    // A label file without its photo and a file that is no photo: warnings naming them.
+    std::ofstream(scratch / "labels/ghost.txt") << "16 0.5 0.5 0.2 0.2\n";
+    std::ofstream(scratch / "photos/notes.txt") << "not a photo\n";
+    const RunResult run = run_detserve({"eval", "--model", model.string(), "--images", (scratch / "photos").string(), "--labels",
+                                        (scratch / "labels").string(), "--json", (scratch / "metrics.json").string()},
+                                       scratch);
+    SCOPED_TRACE("stdout:\n" + run.out + "stderr:\n" + run.err);
+    ASSERT_TRUE(run.exited) << "detserve was killed by signal " << run.signal;
+    ASSERT_EQ(run.exit_code, 0);
+    EXPECT_NE(run.err.find((scratch / "labels/ghost.txt").string()), std::string::npos);
+    EXPECT_NE(run.err.find((scratch / "photos/notes.txt").string()), std::string::npos);
+    EXPECT_NE(run.out.find("score >= 0.001"), std::string::npos) << "should say it evaluates at a low threshold";
+    EXPECT_NE(run.out.find("mAP@[.50:.95]"), std::string::npos);
+    EXPECT_NE(run.out.find("images/s"), std::string::npos);
+
+    const auto metrics = read_json(scratch / "metrics.json");
+    for (const char* key : {"map_50_95", "map_50", "map_75", "map_small", "map_medium", "map_large", "ar_100", "per_class_ap50",
+                            "images", "images_per_s"})
+        EXPECT_TRUE(metrics.contains(key)) << key;
+    EXPECT_EQ(metrics["images"], 1);
+    EXPECT_GT(metrics["images_per_s"].get<double>(), 0.0);
+    // The one labelled object, the bicycle, is found (its box as README.md shows it).
+    ASSERT_TRUE(metrics["per_class_ap50"]["bicycle"].is_number());
+    EXPECT_GT(metrics["per_class_ap50"]["bicycle"].get<double>(), 0.5);
+    EXPECT_TRUE(metrics["per_class_ap50"]["dog"].is_null()) << "no dog is labelled: nothing to measure";
+    EXPECT_TRUE(metrics["map_small"].is_null());
+}
+
+TEST_F(CliTest, EvalLeavesOutAPhotoItCannotDecodeAndExitsOne) {
+    ASSERT_NO_FATAL_FAILURE(write_labelled_photos(scratch, dog, kDogBicycleLabel));
+    std::ofstream(scratch / "photos/notes.jpg") << "shopping list: eggs, flour, a new bicycle bell\n";
+    const RunResult run = run_detserve({"eval", "--model", model.string(), "--images", (scratch / "photos").string(), "--labels",
+                                        (scratch / "labels").string(), "--json", (scratch / "metrics.json").string()},
+                                       scratch);
+    SCOPED_TRACE("stdout:\n" + run.out + "stderr:\n" + run.err);
+    ASSERT_TRUE(run.exited) << "detserve was killed by signal " << run.signal;
+    EXPECT_EQ(run.exit_code, 1);
+    EXPECT_NE(run.err.find((scratch / "photos/notes.jpg").string()), std::string::npos);
+    EXPECT_NE(run.out.find("mAP@[.50:.95]"), std::string::npos) << "the other photos' metrics are still printed";
+    const auto metrics = read_json(scratch / "metrics.json");
+    EXPECT_EQ(metrics["images"], 1);
+    EXPECT_EQ(metrics["images_left_out"], 1);
+}
+
+TEST_F(CliTest, EvalOfACocoResultsFile) {
+    std::ofstream(scratch / "gt.json") << R"({"info": {}, "images": [{"id": 1, "file_name": "a.jpg"}, {"id": 2, "file_name": "b.jpg"}],
+        "categories": [{"id": 1, "name": "cat"}],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 100, 100], "area": 10000, "iscrowd": 0}]})";
+    // A false positive in image 2 scored above the hit: precision 1/2 at recall 1.
+    std::ofstream(scratch / "results.json") << R"([{"image_id": 1, "category_id": 1, "bbox": [0, 0, 100, 100], "score": 0.5},
+        {"image_id": 2, "category_id": 1, "bbox": [0, 0, 100, 100], "score": 0.9}])";
+    const RunResult run = run_detserve({"eval", "--coco", (scratch / "gt.json").string(), "--predictions",
+                                        (scratch / "results.json").string(), "--json", (scratch / "metrics.json").string()},
+                                       scratch);
+    SCOPED_TRACE("stdout:\n" + run.out + "stderr:\n" + run.err);
+    ASSERT_TRUE(run.exited) << "detserve was killed by signal " << run.signal;
+    ASSERT_EQ(run.exit_code, 0);
+    const auto metrics = read_json(scratch / "metrics.json");
+    EXPECT_DOUBLE_EQ(metrics["map_50_95"].get<double>(), 0.5);
+    EXPECT_DOUBLE_EQ(metrics["ar_100"].get<double>(), 1.0);
+    EXPECT_EQ(metrics["images"], 2);
+    EXPECT_TRUE(metrics["images_per_s"].is_null());
 }
 
 }  // namespace

@@ -117,7 +117,7 @@ TEST(DetectYoloLabels, NormalisedCentreSizeToPixelCorners) {
 TEST(DetectYoloLabels, MalformedLineNamesItsNumber) {
     for (const std::string text : {"0 0.5 0.5 0.1 0.1\n1 0.5 0.5 0.1\n", "0 0.5 0.5 0.1 0.1\n1.5 0.5 0.5 0.1 0.1\n",
                                    "0 0.5 0.5 0.1 0.1\n-1 0.5 0.5 0.1 0.1\n", "0 0.5 0.5 0.1 0.1\n1 0.5 0.5 0.1 0.1 7\n",
-                                   "0 0.5 0.5 0.1 0.1\ncar 0.5 0.5 0.1 0.1\n"}) {
+                                   "0 0.5 0.5 0.1 0.1\ncar 0.5 0.5 0.1 0.1\n", "0 0.5 0.5 0.1 0.1\n1 0.5 0.5 -0.1 0.1\n"}) {
         try {
             parse_yolo_labels(text, 100, 100);
             FAIL() << "expected an error for: " << text;
@@ -125,4 +125,15 @@ TEST(DetectYoloLabels, MalformedLineNamesItsNumber) {
             EXPECT_NE(std::string(e.what()).find("line 2"), std::string::npos) << e.what();
         }
     }
+}
+
+TEST(DetectYoloLabels, ClassIdBeyondTheNamesNamesItsLine) {
+    EXPECT_EQ(parse_yolo_labels("79 0.5 0.5 0.1 0.1\n", 100, 100, 80).size(), 1u);
+    try {
+        parse_yolo_labels("0 0.5 0.5 0.1 0.1\n80 0.5 0.5 0.1 0.1\n", 100, 100, 80);
+        FAIL() << "expected an error for class id 80 of 80 classes";
+    } catch (const std::invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find("line 2: class id 80 is out of range"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(parse_yolo_labels("1e30 0.5 0.5 0.1 0.1\n", 100, 100), std::invalid_argument);
 }
