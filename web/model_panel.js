@@ -23,7 +23,8 @@ export function renderModel(container, model) {
     ['classes', String(model.labels_count)],
     ['streams', String(model.streams)],
     ['max batch', `${model.max_batch} (dynamic: ${yesNo(model.dynamic_batch)})`],
-    ['threshold', `${short(model.defaults.threshold)} · NMS IoU ${short(model.defaults.iou_threshold)}`],
+    ['threshold', `${short(model.defaults.threshold)} · NMS IoU ${short(model.defaults.iou_threshold)}` +
+      (model.defaults.nms ? ` ${model.defaults.nms.replace('_', '-')}` : '')],
     ['max boxes', String(model.defaults.max_detections)],
   ];
   container.replaceChildren(el('dl', { className: 'model-info' },

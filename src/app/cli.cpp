@@ -155,7 +155,8 @@ void print_usage(std::ostream& out) {
         << kDefaultModel
         << ")\n"
            "  eval --model PATH --images DIR (--labels DIR [--names FILE] | --coco FILE) [--json OUT]\n"
-           "       [--class-map LABEL=CLASS,...] [--score-threshold T] [--iou-threshold T] [--engine ...]\n"
+           "       [--class-map LABEL=CLASS,...] [--score-threshold T] [--iou-threshold T]\n"
+           "       [--nms class_wise|agnostic] [--engine ...]\n"
            "       [--save-predictions FILE] [--save-ground-truth FILE]\n"
            "  eval --coco FILE --predictions RESULTS.json [--json OUT]\n"
            "                                    COCO box metrics (mAP@[.5:.95], mAP@.5, ..., per class) on\n"

@@ -56,7 +56,7 @@ Detector::Detector(Model model, const engine::EngineOptions& options)
     : model_(std::move(model)), preprocess_(preprocess_spec(model_)), engine_(compile_model(model_, options)) {}
 
 detect::DecodeOptions Detector::default_options() const {
-    return {model_.spec.confidence_threshold, model_.spec.iou_threshold, model_.spec.max_detections};
+    return detect::decode_options(model_.spec);
 }
 
 Tensor Detector::make_batch(const std::vector<cv::Mat>& images, std::vector<detect::InputTransform>& transforms) const {

@@ -11,6 +11,7 @@
 
 #include "cli_arguments.hpp"
 #include "detserve/app/detector.hpp"
+#include "detserve/detect/nms.hpp"
 #include "detserve/eval/class_mapping.hpp"
 #include "detserve/eval/coco_json.hpp"
 #include "detserve/eval/eval_report.hpp"
@@ -31,7 +32,7 @@ constexpr std::size_t kWarningsShown = 10;
 
 const std::vector<std::string>& model_options() {
     static const std::vector<std::string> options = [] {
-        std::vector<std::string> list{"model", "images", "class-map", "score-threshold", "iou-threshold", "save-predictions"};
+        std::vector<std::string> list{"model", "images", "class-map", "score-threshold", "iou-threshold", "nms", "save-predictions"};
         list.insert(list.end(), kEngineOptions.begin(), kEngineOptions.end());
         return list;
     }();
@@ -169,6 +170,11 @@ int command_eval(const std::vector<std::string>& raw) {
     const double score_threshold = parse_number(args.get("score-threshold", std::to_string(kDefaultScoreThreshold)), "score-threshold", 0, 1);
     std::optional<double> iou_threshold;
     if (args.has("iou-threshold")) iou_threshold = parse_number(args.get("iou-threshold"), "iou-threshold", 0, 1);
+    std::optional<detect::NmsMode> nms;
+    if (args.has("nms")) {
+        nms = detect::nms_mode_from_string(args.get("nms"));
+        if (!nms) throw UsageError("--nms expects class_wise or agnostic, got '" + args.get("nms") + "'");
+    }
     std::vector<eval::ClassMapEntry> class_map;
     if (args.has("class-map")) {
         try {
@@ -224,13 +230,14 @@ int command_eval(const std::vector<std::string>& raw) {
         const float serving_threshold = options.score_threshold;
         options.score_threshold = static_cast<float>(score_threshold);
         if (iou_threshold) options.iou_threshold = static_cast<float>(*iou_threshold);
+        if (nms) options.nms = *nms;
         options.max_detections = eval::kMaxDetections;
         header << "detserve eval: " << model.name << " (" << model.path.string() << ", " << detector.engine().engine_name() << "/"
                << engine::to_string(detector.engine().target()) << ") on " << dataset.images.size() << " images of "
                << images_dir.string() << "\n"
                << "ground truth: " << dataset.description << "; " << mapping.categories.size() << " classes evaluated\n"
                << "detections: score >= " << score_threshold << " (an evaluation threshold, not the model's serving threshold "
-               << serving_threshold << "), NMS IoU " << options.iou_threshold << ", at most " << options.max_detections
+               << serving_threshold << "), NMS " << detect::to_string(options.nms) << " IoU " << options.iou_threshold << ", at most " << options.max_detections
                << " per image\n";
         std::cout << header.str() << std::flush;
         evaluated = run_model(detector, dataset, yolo, mapping, options);

@@ -13,6 +13,7 @@
 #include "api_keys.hpp"
 #include "detserve/app/detector.hpp"
 #include "detserve/app/serve_config.hpp"
+#include "detserve/detect/nms.hpp"
 #include "detserve/engine/cpu_isa.hpp"
 #include "detserve/server/http_server.hpp"
 #include "detserve/server/metrics.hpp"
@@ -62,10 +63,11 @@ server::ServerOptions server_options(const ServeConfig& config, std::vector<std:
 }
 
 detect::DecodeOptions decode_defaults(const detect::ModelSpec& spec, const ServeConfig& config) {
-    detect::DecodeOptions d{spec.confidence_threshold, spec.iou_threshold, spec.max_detections};
+    detect::DecodeOptions d = detect::decode_options(spec);
     if (config.threshold) d.score_threshold = static_cast<float>(*config.threshold);
     if (config.iou_threshold) d.iou_threshold = static_cast<float>(*config.iou_threshold);
     if (config.max_detections) d.max_detections = *config.max_detections;
+    if (const auto mode = detect::nms_mode_from_string(config.nms)) d.nms = *mode;
     return d;
 }
 

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "api_keys.hpp"
+#include "detserve/detect/nms.hpp"
 #include "detserve/engine/engine.hpp"
 
 namespace detserve::app {
@@ -285,6 +286,10 @@ std::vector<std::string> precision_names() {
 
 bool is_precision(const std::string& name) { return engine::precision_from_string(name).has_value(); }
 
+bool is_nms_setting(const std::string& name) {
+    return name == "model" || detect::nms_mode_from_string(name).has_value();
+}
+
 using C = ServeConfig;
 
 const std::vector<Setting>& settings() {
@@ -332,11 +337,14 @@ const std::vector<Setting>& settings() {
         optional_number("threshold", &C::threshold, 0, 1,
                         "minimum score, for requests that give no ?threshold=; null: the model's ModelSpec value"),
         optional_number("iou_threshold", &C::iou_threshold, 0, 1,
-                        "NMS: of two boxes of one class that overlap more (IoU), the lower-scored is dropped; "
-                        "null: the model's ModelSpec value"),
+                        "NMS: of two boxes that overlap more (IoU; of one class unless nms is agnostic), the "
+                        "lower-scored is dropped; null: the model's ModelSpec value"),
         optional_integer("max_detections", &C::max_detections, 1, 10000,
                          "most boxes per image, for requests that give no ?max_detections=; "
                          "null: the model's ModelSpec value"),
+        choice("nms", &C::nms, {"model", "class_wise", "agnostic"}, is_nms_setting,
+               "NMS: class_wise drops a box overlapping a better one of its class, agnostic one of any class "
+               "(one label per object); model: the model's ModelSpec value"),
         integer("max_in_flight", &C::max_in_flight, 1, 1'000'000,
                 "images admitted and not yet answered; beyond it a request gets 503 with Retry-After"),
         integer("request_timeout_ms", &C::request_timeout_ms, 1, 3'600'000,

@@ -4,10 +4,12 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
 #include "detserve/detect/nanodet_decoder.hpp"
+#include "detserve/detect/nms.hpp"
 #include "detserve/detect/yolov5_decoder.hpp"
 #include "detserve/detect/yolov8_decoder.hpp"
 #include "detserve/detect/yolox_decoder.hpp"
@@ -96,6 +98,12 @@ const std::map<std::string, Setter>& setters() {
          [](ModelSpec& s, const json& v, const std::string&) {
              if (!v.is_number_integer() || v.get<int>() <= 0) bad_value("max_detections", "expects a positive integer");
              s.max_detections = v.get<int>();
+         }},
+        {"nms",
+         [](ModelSpec& s, const json& v, const std::string&) {
+             const auto mode = v.is_string() ? nms_mode_from_string(v.get<std::string>()) : std::nullopt;
+             if (!mode) bad_value("nms", "expects \"class_wise\" or \"agnostic\"");
+             s.nms = *mode;
          }},
         {"strides",
          [](ModelSpec& s, const json& v, const std::string&) {
@@ -191,6 +199,7 @@ json model_spec_to_json(const ModelSpec& spec) {
     out["confidence_threshold"] = rounded(spec.confidence_threshold);
     out["iou_threshold"] = rounded(spec.iou_threshold);
     out["max_detections"] = spec.max_detections;
+    out["nms"] = std::string(to_string(spec.nms));
     out["strides"] = spec.strides;
     if (spec.model_type == "nanodet") out["center_offset"] = rounded(spec.center_offset);
     if (spec.labels_source == "coco80" || spec.labels_source == "coco91") out["labels"] = spec.labels_source;
@@ -218,6 +227,7 @@ std::vector<std::pair<std::string, std::string>> model_spec_to_model_info(const 
         {"confidence_threshold", format_number(spec.confidence_threshold)},
         {"iou_threshold", format_number(spec.iou_threshold)},
         {"max_detections", std::to_string(spec.max_detections)},
+        {"nms", std::string(to_string(spec.nms))},
         {"strides", strides},
     };
     if (spec.model_type == "nanodet") out.emplace_back("center_offset", format_number(spec.center_offset));
@@ -264,12 +274,16 @@ ModelSpec model_spec_from_model_info(const std::vector<std::pair<std::string, st
         } else if (key == "pad_value" || key == "confidence_threshold" || key == "iou_threshold" ||
                    key == "center_offset") {
             object[key] = numbers(key).at(0);
-        } else if (key == "model_type" || key == "resize_type") {
+        } else if (key == "model_type" || key == "resize_type" || key == "nms") {
             object[key] = value;
         }
         // Other model_info keys (OpenVINO writes several) are not ours to interpret.
     }
     return model_spec_from_json(object, base_dir);
+}
+
+DecodeOptions decode_options(const ModelSpec& spec) {
+    return {spec.confidence_threshold, spec.iou_threshold, spec.max_detections, spec.nms};
 }
 
 std::vector<Detection> decode_detections(const ModelSpec& spec, const NamedTensors& outputs, int batch_index,

@@ -186,8 +186,7 @@ std::vector<Detection> decode_nanodet(const NamedTensors& outputs, int batch_ind
             }
         }
     }
-    return non_max_suppression(std::move(candidates), options.iou_threshold,
-                               options.max_detections);
+    return non_max_suppression(std::move(candidates), options.iou_threshold, options.max_detections, options.nms);
 }
 
 }  // namespace detserve::detect

@@ -43,8 +43,7 @@ std::vector<Detection> decode_yolov5(const NamedTensors& outputs, int batch_inde
             if (score > options.score_threshold) candidates.push_back({best, {}, score, box});
         }
     }
-    return non_max_suppression(std::move(candidates), options.iou_threshold,
-                               options.max_detections);
+    return non_max_suppression(std::move(candidates), options.iou_threshold, options.max_detections, options.nms);
 }
 
 }  // namespace detserve::detect

@@ -78,8 +78,7 @@ std::vector<Detection> decode_yolox(const NamedTensors& outputs, int batch_index
         }
         candidates.push_back({best, {}, score, to_original_image(box, transform)});
     }
-    return non_max_suppression(std::move(candidates), options.iou_threshold,
-                               options.max_detections);
+    return non_max_suppression(std::move(candidates), options.iou_threshold, options.max_detections, options.nms);
 }
 
 }  // namespace detserve::detect

@@ -155,6 +155,32 @@ std::optional<double> mean_of_present(const std::vector<std::optional<double>>& 
     return sum / count;
 }
 
+// The score cut with the best F1 at IoU .50 over the categories' "all areas" accumulators; a cut
+// falls only between different scores (equal scores stay together, as a threshold keeps them).
+std::optional<OperatingPoint> best_f1_at_50(const std::vector<std::array<Accumulator, kAreaRanges.size()>>& accumulators) {
+    constexpr auto bit = static_cast<std::uint16_t>(1u << kIou50);
+    std::vector<ScoredMatch> pooled;
+    int counted = 0;
+    for (const auto& by_area : accumulators) {
+        const Accumulator& acc = by_area[Area::all];
+        counted += acc.counted_truths;
+        for (const ScoredMatch& m : acc.detections)
+            if (!(m.ignored & bit)) pooled.push_back(m);
+    }
+    if (counted == 0 || pooled.empty()) return std::nullopt;
+    std::sort(pooled.begin(), pooled.end(), [](const ScoredMatch& a, const ScoredMatch& b) { return a.score > b.score; });
+    std::optional<OperatingPoint> best;
+    double tp = 0;
+    for (std::size_t i = 0; i < pooled.size(); ++i) {
+        if (pooled[i].matched & bit) tp += 1;
+        if (i + 1 < pooled.size() && pooled[i + 1].score == pooled[i].score) continue;
+        const double precision = tp / static_cast<double>(i + 1), recall = tp / counted;
+        const double f1 = tp > 0 ? 2 * precision * recall / (precision + recall) : 0;
+        if (!best || f1 > best->f1) best = OperatingPoint{pooled[i].score, precision, recall, f1};
+    }
+    return best;
+}
+
 }  // namespace
 
 const std::array<double, kIouThresholdCount>& iou_thresholds() {
@@ -245,6 +271,7 @@ CocoMetrics evaluate_coco(const std::vector<ImageResult>& images, int category_c
     metrics.map_medium = mean_of_present(ap_by_area[Area::medium]);
     metrics.map_large = mean_of_present(ap_by_area[Area::large]);
     metrics.ar_100 = mean_of_present(ar);
+    metrics.best_f1_50 = best_f1_at_50(accumulators);
     return metrics;
 }
 

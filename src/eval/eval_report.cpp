@@ -30,6 +30,10 @@ nlohmann::ordered_json metrics_json(const CocoMetrics& metrics, const std::vecto
                                {"map_75", value(metrics.map_75)},       {"map_small", value(metrics.map_small)},
                                {"map_medium", value(metrics.map_medium)}, {"map_large", value(metrics.map_large)},
                                {"ar_100", value(metrics.ar_100)}};
+    if (const auto& point = metrics.best_f1_50)
+        out["best_f1_50"] = {{"min_score", point->min_score}, {"precision", point->precision}, {"recall", point->recall}, {"f1", point->f1}};
+    else
+        out["best_f1_50"] = nullptr;
     nlohmann::ordered_json ap50 = nlohmann::ordered_json::object(), per_class = nlohmann::ordered_json::object();
     for (std::size_t k = 0; k < categories.size() && k < metrics.per_category.size(); ++k) {
         const CategoryMetrics& c = metrics.per_category[k];
@@ -51,6 +55,9 @@ std::string metrics_table(const CocoMetrics& metrics, const std::vector<DatasetC
         {"AP small", &metrics.map_small},     {"AP medium", &metrics.map_medium}, {"AP large", &metrics.map_large},
         {"AR@100", &metrics.ar_100}};
     for (const auto& [name, metric] : rows) out += "  " + padded(name, 15) + fixed(*metric) + "\n";
+    if (const auto& point = metrics.best_f1_50)
+        out += "  " + padded("best F1@.50", 15) + fixed(point->f1) + "  at score >= " + fixed(point->min_score) +
+               " (precision " + fixed(point->precision) + ", recall " + fixed(point->recall) + ")\n";
 
     std::size_t width = 5;
     for (const auto& c : categories) width = std::max(width, c.name.size());

@@ -38,7 +38,7 @@ double min_confidence(const httplib::Request& request) {
     return parse_number_param("min_confidence", *text, 0, 1);
 }
 
-// One `image` field (or a raw image body) through the pipeline; `api_key` is accepted and ignored.
+// One `image` field (or a raw image body) through the pipeline; `api_key` is for access control (checked before this).
 void answer_detection(ServerContext& context, const ServingModel& serving, const httplib::Request& request,
                       httplib::Response& response, const std::string& command, pipeline::Clock::time_point start) {
     const std::string id = request_id(request.get_header_value("X-Request-Id"));

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "detserve/detect/nms.hpp"
 #include "json_text.hpp"
 #include "openapi_document.hpp"
 #include "routes.hpp"
@@ -67,7 +68,8 @@ void handle_models(ServerContext& context, const httplib::Request&, httplib::Res
     const auto short_decimal = [](float v) { return std::round(static_cast<double>(v) * 1e6) / 1e6; };
     model["defaults"] = {{"threshold", short_decimal(m.defaults.score_threshold)},
                          {"iou_threshold", short_decimal(m.defaults.iou_threshold)},
-                         {"max_detections", m.defaults.max_detections}};
+                         {"max_detections", m.defaults.max_detections},
+                         {"nms", std::string(detect::to_string(m.defaults.nms))}};
     json_answer(response, {{"models", nlohmann::ordered_json::array({model})}});
 }
 

@@ -40,7 +40,7 @@ TEST(DetectModelSpec, EveryKeyIsRead) {
         "model_type": "yolov8", "input_size": [640, 480], "reverse_input_channels": true,
         "mean_values": [1, 2, 3], "scale_values": 255, "resize_type": "fit_to_window_letterbox",
         "pad_value": 0, "confidence_threshold": 0.4, "iou_threshold": 0.7, "max_detections": 300,
-        "strides": [8, 16, 32, 64], "center_offset": 0, "labels": ["cat", "dog"]})"));
+        "nms": "agnostic", "strides": [8, 16, 32, 64], "center_offset": 0, "labels": ["cat", "dog"]})"));
     EXPECT_EQ(spec.model_type, "yolov8");
     EXPECT_EQ(spec.input_width, 640);
     EXPECT_EQ(spec.input_height, 480);
@@ -52,6 +52,7 @@ TEST(DetectModelSpec, EveryKeyIsRead) {
     EXPECT_FLOAT_EQ(spec.confidence_threshold, 0.4f);
     EXPECT_FLOAT_EQ(spec.iou_threshold, 0.7f);
     EXPECT_EQ(spec.max_detections, 300);
+    EXPECT_EQ(spec.nms, NmsMode::agnostic);
     EXPECT_EQ(spec.strides, (std::vector<int>{8, 16, 32, 64}));
     EXPECT_EQ(spec.center_offset, 0);
     ASSERT_EQ(spec.labels.size(), 2u);
@@ -69,6 +70,7 @@ TEST(DetectModelSpec, DefaultsOfOmittedKeys) {
     EXPECT_FLOAT_EQ(spec.confidence_threshold, 0.25f);
     EXPECT_FLOAT_EQ(spec.iou_threshold, 0.6f);
     EXPECT_EQ(spec.max_detections, 100);
+    EXPECT_EQ(spec.nms, NmsMode::class_wise);
     EXPECT_EQ(spec.strides, (std::vector<int>{8, 16, 32}));
     EXPECT_EQ(spec.center_offset, 0.5f);
     EXPECT_EQ(spec.labels_source, "coco80");
@@ -89,6 +91,8 @@ TEST(DetectModelSpec, ErrorsNameTheKey) {
         {"confidence_threshold", 1.5},
         {"iou_threshold", "0.5"},
         {"max_detections", 0},
+        {"nms", "per_class"},
+        {"nms", true},
         {"strides", json::array({8, 0})},
         {"center_offset", 1},
         {"labels", 7},
@@ -119,7 +123,7 @@ TEST(DetectModelSpec, LabelFileIsRelativeToTheSidecar) {
 TEST(DetectModelSpec, RoundTripsThroughJsonAndModelInfo) {
     ModelSpec spec = model_spec_from_json(json::parse(R"({"model_type": "nanodet", "input_size": [320, 320],
         "mean_values": [103.53, 116.28, 123.675], "scale_values": [57.375, 57.12, 58.395],
-        "center_offset": 0, "labels": ["traffic light", "person"]})"));
+        "center_offset": 0, "nms": "agnostic", "labels": ["traffic light", "person"]})"));
     const json written = model_spec_to_json(spec);
     EXPECT_EQ(written["mean_values"][0], 103.53);  // rounded, not 103.52999877929688
     EXPECT_EQ(written["center_offset"], 0);
@@ -128,6 +132,7 @@ TEST(DetectModelSpec, RoundTripsThroughJsonAndModelInfo) {
     for (const ModelSpec* back : {&from_json, &from_info}) {
         EXPECT_EQ(back->input_width, 320);
         EXPECT_EQ(back->center_offset, 0);
+        EXPECT_EQ(back->nms, NmsMode::agnostic);
         EXPECT_NEAR(back->scale_values[1], 57.12f, 1e-4);
         EXPECT_EQ(back->labels.name(0), "traffic light");  // '_' in model_info, a space again here
     }

@@ -119,3 +119,31 @@ TEST(DetectNms, NanScoresAreDropped) {
 }
 
 TEST(DetectNms, EmptyInput) { EXPECT_TRUE(non_max_suppression({}, 0.5f, 10).empty()); }
+
+TEST(DetectNms, AgnosticSuppressesAcrossClasses) {
+    // The same box scored as dog and as cat: class-wise keeps both labels, agnostic only the better.
+    const std::vector<Detection> in{make(16, 0.8f, {0, 0, 10, 10}), make(15, 0.4f, {0, 0, 10, 10}),
+                                    make(15, 0.3f, {50, 50, 60, 60})};
+    EXPECT_EQ(non_max_suppression(in, 0.5f, 0, NmsMode::class_wise).size(), 3u);
+    const auto out = non_max_suppression(in, 0.5f, 0, NmsMode::agnostic);
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(out[0].class_id, 16);
+    EXPECT_FLOAT_EQ(out[1].score, 0.3f);  // a cat elsewhere is not suppressed
+}
+
+TEST(DetectNms, OnlyTheBestCandidatesAreConsidered) {
+    // Disjoint boxes, none suppressed: what comes back is the candidate limit's best scores, ties
+    // at the cut in input order.
+    std::vector<Detection> in;
+    for (int i = 0; i < 3000; ++i)
+        in.push_back(make(i, i < 500 ? 0.9f : 0.5f, {20.0f * static_cast<float>(i), 0, 20.0f * static_cast<float>(i) + 10, 10}));
+    const auto out = non_max_suppression(in, 0.5f, 0);
+    ASSERT_EQ(out.size(), kNmsCandidateLimit);
+    for (std::size_t i = 0; i < out.size(); ++i) EXPECT_EQ(out[i].class_id, static_cast<int>(i)) << i;
+}
+
+TEST(DetectNms, ModeNamesRoundTrip) {
+    for (const NmsMode mode : {NmsMode::class_wise, NmsMode::agnostic})
+        EXPECT_EQ(nms_mode_from_string(to_string(mode)), mode);
+    EXPECT_FALSE(nms_mode_from_string("classwise").has_value());
+}

@@ -153,3 +153,32 @@ TEST(EvalCoco, CategoryOutOfRangeThrows) {
     EXPECT_THROW(evaluate_coco({{{object(2, kLarge)}, {}}}, 2), std::invalid_argument);
     EXPECT_THROW(evaluate_coco({{{}, {prediction(-1, 0.5, kLarge)}}}, 2), std::invalid_argument);
 }
+
+TEST(EvalCocoOperatingPoint, BestF1AtIou50OverEveryClass) {
+    const CocoBox second{200, 200, 100, 100}, third{400, 400, 100, 100}, crowd{800, 800, 100, 100};
+    const auto m = evaluate_coco({{{object(0, kLarge), object(0, second), object(1, third), object(1, crowd, true)},
+                                   {prediction(1, 0.95, {810, 810, 50, 50}),  // inside the crowd: ignored
+                                    prediction(0, 0.9, kLarge), prediction(0, 0.8, {600, 600, 50, 50}),
+                                    prediction(1, 0.7, third), prediction(0, 0.6, second),
+                                    prediction(0, 0.5, {700, 0, 50, 50}), prediction(1, 0.5, {0, 700, 50, 50})}}},
+                                 2);
+    // Cuts: 0.9 P 1 R 1/3 · 0.8 P .5 R 1/3 · 0.7 P 2/3 R 2/3 · 0.6 P 3/4 R 1 · 0.5 P 1/2 R 1.
+    ASSERT_TRUE(m.best_f1_50.has_value());
+    EXPECT_DOUBLE_EQ(m.best_f1_50->min_score, 0.6);
+    EXPECT_DOUBLE_EQ(m.best_f1_50->precision, 0.75);
+    EXPECT_DOUBLE_EQ(m.best_f1_50->recall, 1.0);
+    EXPECT_DOUBLE_EQ(m.best_f1_50->f1, 6.0 / 7.0);
+}
+
+TEST(EvalCocoOperatingPoint, EqualScoresAreNeverSplit) {
+    // A TP and an FP at one score: the only cuts are above both or below both.
+    const auto m = evaluate_coco({{{object(0, kLarge)}, {prediction(0, 0.5, {500, 500, 10, 10}), prediction(0, 0.5, kLarge)}}}, 1);
+    ASSERT_TRUE(m.best_f1_50.has_value());
+    EXPECT_DOUBLE_EQ(m.best_f1_50->precision, 0.5);
+    EXPECT_DOUBLE_EQ(m.best_f1_50->recall, 1.0);
+}
+
+TEST(EvalCocoOperatingPoint, NoneWithoutGroundTruthOrDetections) {
+    EXPECT_FALSE(evaluate_coco({{{}, {prediction(0, 0.9, kLarge)}}}, 1).best_f1_50.has_value());
+    EXPECT_FALSE(evaluate_coco({{{object(0, kLarge)}, {}}}, 1).best_f1_50.has_value());
+}

@@ -100,6 +100,7 @@ const Json& non_default_settings() {
                                {"threshold", 0.25},
                                {"iou_threshold", 0.5},
                                {"max_detections", 10},
+                               {"nms", "agnostic"},
                                {"max_in_flight", 64},
                                {"request_timeout_ms", 1500},
                                {"max_body_bytes", 1048576},

@@ -51,6 +51,7 @@ struct ServeConfig {
     std::optional<double> threshold;
     std::optional<double> iou_threshold;
     std::optional<int> max_detections;
+    std::string nms = "model";  // model (its ModelSpec's), class_wise or agnostic
     // Limits
     int max_in_flight = 256;                         // admitted images not yet answered; beyond -> 503 + Retry-After
     int request_timeout_ms = 60000;                  // per-request deadline -> 504

@@ -28,10 +28,15 @@ struct InputTransform {
     int original_width = 0, original_height = 0;
 };
 
+// Which boxes suppress each other in NMS: boxes of the same class only, or any two boxes (one
+// object gets one label, the best-scored, even when the model scores it high in several classes).
+enum class NmsMode { class_wise, agnostic };
+
 struct DecodeOptions {
     float score_threshold = 0.25f;
     float iou_threshold = 0.6f;
     int max_detections = 100;
+    NmsMode nms = NmsMode::class_wise;
 };
 
 }  // namespace detserve::detect

@@ -25,6 +25,7 @@ struct ModelSpec {
     float confidence_threshold = 0.25f;
     float iou_threshold = 0.6f;
     int max_detections = 100;
+    NmsMode nms = NmsMode::class_wise;
     std::vector<int> strides{8, 16, 32};
     float center_offset = 0.5f;  // nanodet: cell centre (col + offset)·stride; 0 for NanoDet-Plus
     std::string labels_source = "coco80";  // "coco80", "coco91", or a label file path
@@ -44,6 +45,9 @@ nlohmann::json model_spec_to_json(const ModelSpec& spec);
 std::vector<std::pair<std::string, std::string>> model_spec_to_model_info(const ModelSpec& spec);
 ModelSpec model_spec_from_model_info(const std::vector<std::pair<std::string, std::string>>& entries,
                                      const std::string& base_dir = ".");
+
+// The spec's serving defaults: confidence_threshold, iou_threshold, max_detections, nms.
+DecodeOptions decode_options(const ModelSpec& spec);
 
 // Runs the family's decoder on one image of a batch, then applies the label map.
 std::vector<Detection> decode_detections(const ModelSpec& spec, const NamedTensors& outputs, int batch_index,

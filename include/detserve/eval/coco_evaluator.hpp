@@ -61,10 +61,19 @@ struct CategoryMetrics {
     int truths = 0;                // objects that count (not crowd)
 };
 
+// Where to serve a model: the score cut that gives the best F1 at IoU .50, over every category's
+// detections pooled (each object counts once, whatever its class), matched as COCOeval matches
+// them. Keeping the detections with score >= min_score gives this precision and recall.
+struct OperatingPoint {
+    double min_score = 0;
+    double precision = 0, recall = 0, f1 = 0;
+};
+
 struct CocoMetrics {
     std::optional<double> map_50_95, map_50, map_75;
     std::optional<double> map_small, map_medium, map_large;
     std::optional<double> ar_100;
+    std::optional<OperatingPoint> best_f1_50;  // none without ground truth or detections
     std::vector<CategoryMetrics> per_category;  // by category index
 };
 

@@ -12,6 +12,7 @@
 namespace detserve::eval {
 
 // {"map_50_95", "map_50", "map_75", "map_small", "map_medium", "map_large", "ar_100",
+//  "best_f1_50": {"min_score", "precision", "recall", "f1"},
 //  "per_class_ap50": {label: AP}, "per_class": {label: {"ap", "ap_50", "ap_75", "ar_100", "objects"}},
 //  "images", "images_per_s"}; null where COCOeval reports -1 (nothing to measure against).
 nlohmann::ordered_json metrics_json(const CocoMetrics& metrics, const std::vector<DatasetCategory>& categories, int images,
