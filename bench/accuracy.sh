@@ -25,10 +25,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-shared="${DETSERVE_SHARED_DIR:-$DETSERVE_ROOT/../shared}"
-dev="$shared/images/coco128-train"
-[ -d "$dev/images" ] || die "$dev not found: the dev set is in ../shared (or set DETSERVE_SHARED_DIR)"
-[ -x "$DETSERVE_BIN" ] || die "$DETSERVE_BIN not built: run scripts/build.sh"
+require_binary_and_dev_set
 [ -f "$DETSERVE_DEFAULT_MODEL" ] || die "$DETSERVE_DEFAULT_MODEL not found: run scripts/fetch-default-model.sh"
 mkdir -p "$out"
 runs="$(mktemp -d)"
@@ -47,14 +44,14 @@ fi
 i=0
 for row in "${rows[@]}"; do
   IFS='|' read -r name file precision <<<"$row"
-  path="${file/#..\/shared/$shared}"
+  path="${file/#..\/shared/$DETSERVE_SHARED_DIR}"
   if [ ! -f "$path" ]; then
     info "skip $name: $path not found"
     continue
   fi
   i=$((i + 1))
   step "detserve eval $file --precision $precision"
-  "$DETSERVE_BIN" eval --model "$path" --images "$dev/images" --labels "$dev/labels" \
+  "$DETSERVE_BIN" eval --model "$path" --images "$DETSERVE_DEV_SET/images" --labels "$DETSERVE_DEV_SET/labels" \
     --engine openvino --precision "$precision" --json "$runs/$i.json" >/dev/null
   python3 - "$runs/$i.json" "$name" "$file" "$precision" <<'PY'
 import json, sys

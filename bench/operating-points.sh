@@ -27,9 +27,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-dev="${DETSERVE_SHARED_DIR:-$DETSERVE_ROOT/../shared}/images/coco128-train"
-[ -d "$dev/images" ] || die "$dev not found: the dev set is in ../shared (or set DETSERVE_SHARED_DIR)"
-[ -x "$DETSERVE_BIN" ] || die "$DETSERVE_BIN not built: run scripts/build.sh"
+require_binary_and_dev_set
 [ -f "$model" ] || die "$model not found"
 mkdir -p "$out"
 runs="$(mktemp -d)"
@@ -38,7 +36,7 @@ trap 'rm -rf "$runs"' EXIT
 for nms in class_wise agnostic; do
   for iou in $ious; do
     step "detserve eval --nms $nms --iou-threshold $iou"
-    "$DETSERVE_BIN" eval --model "$model" --images "$dev/images" --labels "$dev/labels" --precision "$precision" \
+    "$DETSERVE_BIN" eval --model "$model" --images "$DETSERVE_DEV_SET/images" --labels "$DETSERVE_DEV_SET/labels" --precision "$precision" \
       --nms "$nms" --iou-threshold "$iou" --json "$runs/$nms-$iou.json" >/dev/null
   done
 done

@@ -24,9 +24,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-dev="${DETSERVE_SHARED_DIR:-$DETSERVE_ROOT/../shared}/images/coco128-train"
-[ -d "$dev/images" ] || die "$dev not found: the dev set is in ../shared (or set DETSERVE_SHARED_DIR)"
-[ -x "$DETSERVE_BIN" ] || die "$DETSERVE_BIN not built: run scripts/build.sh"
+require_binary_and_dev_set
 model="$DETSERVE_DEFAULT_MODEL"
 [ -f "$model" ] || die "$model not found: run scripts/fetch-default-model.sh"
 mkdir -p "$out"
@@ -57,7 +55,7 @@ for candidate in "${candidates[@]}"; do
   i=$((i + 1))
   printf '{"model_type": "nanodet", %s, %s}\n' "$shipped_nms" "$keys" >"$work/nanodet.json"
   step "$name"
-  "$DETSERVE_BIN" eval --model "$work/nanodet.xml" --images "$dev/images" --labels "$dev/labels" \
+  "$DETSERVE_BIN" eval --model "$work/nanodet.xml" --images "$DETSERVE_DEV_SET/images" --labels "$DETSERVE_DEV_SET/labels" \
     --engine openvino --precision "$precision" --json "$work/$i.json" >/dev/null
   printf '%s\n' "$name" >"$work/$i.name"
 done

@@ -29,6 +29,10 @@ DETSERVE_DEFAULT_MODEL="$DETSERVE_ROOT/models/nanodet/nanodet.xml"
 # ensure_venv_packages (install-deps.sh).
 DETSERVE_VENV="$DETSERVE_CACHE_DIR/venv"
 DETSERVE_OPENVINO="${DETSERVE_OPENVINO:-ON}"
+# ../shared (read-only, beside the checkout; a fresh clone elsewhere has none) and its dev set of
+# labelled COCO photos, for the accuracy scripts and tests. DETSERVE_SHARED_DIR points elsewhere.
+DETSERVE_SHARED_DIR="${DETSERVE_SHARED_DIR:-$DETSERVE_ROOT/../shared}"
+DETSERVE_DEV_SET="$DETSERVE_SHARED_DIR/images/coco128-train"
 export BUILD_DIR DETSERVE_CACHE_DIR DETSERVE_OPENVINO
 
 # ccache, when installed, for every build (normal, sanitized, fuzz): keyed on paths relative to
@@ -115,4 +119,10 @@ PY
 openvino_cmake_dir() {
   [ -x "$DETSERVE_VENV/bin/python" ] || return 0
   "$DETSERVE_VENV/bin/python" -c 'import openvino.utils as u; print(u.get_cmake_path())' 2>/dev/null || true
+}
+
+# For the bench/ scripts that run `detserve eval` on the dev set: dies naming what is missing.
+require_binary_and_dev_set() {
+  [ -d "$DETSERVE_DEV_SET/images" ] || die "$DETSERVE_DEV_SET not found: the dev set is in ../shared (or set DETSERVE_SHARED_DIR)"
+  [ -x "$DETSERVE_BIN" ] || die "$DETSERVE_BIN not built: run scripts/build.sh"
 }

@@ -23,8 +23,7 @@ rows=(
 )
 
 binary="${1:?usage: $0 BINARY}"
-shared="${DETSERVE_SHARED_DIR:-$DETSERVE_ROOT/../shared}"
-photos="$shared/images/coco128-train"
+photos="$DETSERVE_DEV_SET"
 [ -d "$photos/images" ] || { echo "skip: $photos not found (set DETSERVE_SHARED_DIR)"; exit 77; }
 [ -f "${rows[0]%%|*}" ] || die "${rows[0]%%|*} not found: run scripts/fetch-default-model.sh (or set DETSERVE_MODEL)"
 
@@ -34,7 +33,7 @@ failed=0
 i=0
 for row in "${rows[@]}"; do
   IFS='|' read -r file floor <<<"$row"
-  path="${file/#..\/shared/$shared}"
+  path="${file/#..\/shared/$DETSERVE_SHARED_DIR}"
   [ -f "$path" ] || { echo "    skip $file: not found"; continue; }
   i=$((i + 1))
   "$binary" eval --model "$path" --images "$photos/images" --labels "$photos/labels" --precision f32 \

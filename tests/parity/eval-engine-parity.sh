@@ -16,7 +16,7 @@ METRICS=(map_50_95 map_50 map_75 ar_100)
 
 binary="${1:?usage: $0 BINARY}"
 model="${DETSERVE_MODEL:-$DETSERVE_DEFAULT_MODEL}"
-photos="${DETSERVE_SHARED_DIR:-$DETSERVE_ROOT/../shared}/images/coco128-train"
+photos="$DETSERVE_DEV_SET"
 [ -d "$photos/images" ] || { echo "skip: $photos not found (set DETSERVE_SHARED_DIR)"; exit 77; }
 [ -f "$model" ] || die "$model not found: run scripts/fetch-default-model.sh (or set DETSERVE_MODEL)"
 if ! probe="$("$binary" info --model "$model" --engine openvino 2>&1 >/dev/null)"; then
