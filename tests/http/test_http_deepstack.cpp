@@ -110,7 +110,7 @@ TEST_F(DeepStack, FrigateRequestGetsPredictionsSortedByConfidence) {
     }
     EXPECT_TRUE(contains(read, "bicycle"));
     EXPECT_TRUE(contains(read, "dog"));
-    EXPECT_EQ(predictions[0]["label"], "bicycle");
+    EXPECT_EQ(predictions[0]["label"], "dog");
 
     // The same boxes as the native route, rounded to whole pixels.
     const auto native = json_of(client().Post("/v1/detect?threshold=0.4", dog_, "image/jpeg"));
@@ -121,16 +121,16 @@ TEST_F(DeepStack, FrigateRequestGetsPredictionsSortedByConfidence) {
                 << corner << " of prediction " << i;
 }
 
-TEST_F(DeepStack, HomeAssistantRequestWithMinConfidenceKeepsOnlyTheBicycle) {
-    // codeprojectai.core.process_image: data={"api_key": key, "min_confidence": 0.5}.
-    auto response = post_like_requests("/v1/vision/detection", {{"api_key", "secret-key"}, {"min_confidence", "0.5"}});
+TEST_F(DeepStack, HomeAssistantRequestWithMinConfidenceKeepsOnlyTheDog) {
+    // codeprojectai.core.process_image: data={"api_key": key, "min_confidence": 0.6}.
+    auto response = post_like_requests("/v1/vision/detection", {{"api_key", "secret-key"}, {"min_confidence", "0.6"}});
     ASSERT_TRUE(response);
     ASSERT_EQ(response->status, 200) << response->body;
     const auto answer = json_of(response);
     EXPECT_EQ(answer["success"], true);
-    EXPECT_EQ(prediction_labels(answer), std::vector<std::string>{"bicycle"});
+    EXPECT_EQ(prediction_labels(answer), std::vector<std::string>{"dog"});
     EXPECT_EQ(answer["count"], 1);
-    EXPECT_EQ(answer["message"], "Found bicycle");
+    EXPECT_EQ(answer["message"], "Found dog");
 }
 
 TEST_F(DeepStack, MinConfidenceAlsoWorksAsAQueryParameter) {

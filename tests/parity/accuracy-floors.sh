@@ -22,7 +22,9 @@ rows=(
   "../shared/models/yolov5n_openvino_fp16/yolov5n.xml|0.305"
 )
 
-binary="${1:?usage: $0 BINARY}"
+binary="$(realpath "${1:?usage: $0 BINARY}")"
+# The ../shared models' sidecars are config/models/<stem>.json under the working directory.
+cd "$DETSERVE_ROOT"
 photos="$DETSERVE_DEV_SET"
 [ -d "$photos/images" ] || { echo "skip: $photos not found (set DETSERVE_SHARED_DIR)"; exit 77; }
 [ -f "${rows[0]%%|*}" ] || die "${rows[0]%%|*} not found: run scripts/fetch-default-model.sh (or set DETSERVE_MODEL)"

@@ -37,6 +37,12 @@ namespace test = detserve::test;
 constexpr double kRelativeTolerance = 1e-3;
 constexpr double kMinIouF32 = 0.95;
 constexpr double kMinIouBf16 = 0.9;
+// YOLOv5 decodes one class per anchor (the best), so where two classes nearly tie (horses.jpg's
+// horse/cow) BF16 rounding can hand a label to a neighbouring anchor: measured on an AVX512-BF16
+// EPYC (2026-12-07), the same labels with boxes at IoU 0.876 and 0.880 of f32's, while its dev-set
+// mAP@[.50:.95] is 0.317 in bf16 against 0.312 in f32 (tests/parity/accuracy-floors.sh holds bf16
+// to f32 there). NanoDet scores every class of a cell and meets kMinIouBf16.
+constexpr double kMinIouBf16BestClassDecoder = 0.85;
 // Detections within this of the threshold may fall on either side of it with either engine: those
 // found by one engine are looked for among the other's at the threshold minus this margin.
 constexpr float kScoreMargin = 0.02f;
@@ -52,12 +58,14 @@ struct ModelCase {
     std::string name;
     fs::path path;
     bool shared;  // from ../shared (skip when absent), else the default model (fail when absent)
+    double min_iou_bf16 = kMinIouBf16;
 };
 
 std::vector<ModelCase> model_cases() {
     return {{"default_nanodet", test::default_model_path(), false},
             {"nanodet_m_onnx", shared_dir() / "models" / "nanodet_m.onnx", true},
-            {"yolov5n_fp16_ir", shared_dir() / "models" / "yolov5n_openvino_fp16" / "yolov5n.xml", true}};
+            {"yolov5n_fp16_ir", shared_dir() / "models" / "yolov5n_openvino_fp16" / "yolov5n.xml", true,
+             kMinIouBf16BestClassDecoder}};
 }
 
 // config/models/<stem>.json is found under the working directory, as when detserve runs from the
@@ -198,7 +206,7 @@ TEST_P(EngineParity, Bf16DetectionsMatchF32) {
     Detector f32(model, options(engine::EngineKind::openvino, engine::Precision::f32));
     Detector bf16(model, options(engine::EngineKind::openvino, engine::Precision::bf16));
     ASSERT_EQ(bf16.engine().precision(), "bf16");
-    expect_same_detections(f32, bf16, photos, kMinIouBf16);
+    expect_same_detections(f32, bf16, photos, GetParam().min_iou_bf16);
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, EngineParity, ::testing::ValuesIn(model_cases()),
