@@ -179,7 +179,7 @@ if [ "$v1$v2$v3" != PASSPASSPASS ] || [ "$stretch" = MISS ]; then
   if [ "$v2" = MISS ] || [ "$stretch" = MISS ]; then
     what="the stretch goal of ${stretch_naive_ratio}× is missed by $(short_by "$r2" "$stretch_naive_ratio")"
     [ "$v2" = MISS ] && what="short of ${target_naive_ratio}× by $(short_by "$r2" "$target_naive_ratio")$([ "$p99_lower" = no ] && echo '; p99 is not lower')"
-    echo "- **detserve vs naive at concurrency $c: $r2×, $what.** The [decomposition](#where-detserves-gain-comes-from) splits the gain into streams and batching: the naive server runs one forward at a time on one core (\`cv::setNumThreads(1)\`), so its ceiling is one core's forward rate; detserve's second stream adds the second core, and batching adds little on a CPU engine (a batch-B forward costs about B single forwards)."
+    echo "- **detserve vs naive at concurrency $c: $r2×, $what.** The [decomposition](#where-detserves-gain-comes-from) splits the gain into streams and batching: the naive server runs one forward at a time (on OpenVINO spread over both cores, compiled for latency), so its ceiling is one forward's rate; detserve's second stream keeps both cores busy with two forwards, and batching adds little on a CPU engine (a batch-B forward costs about B single forwards)."
   fi
   if [ "$v3" = MISS ]; then
     echo "- **p99 at 50 % load: $r3 × the single-request latency, over $target_half_load_p99 by $(awk -v x="$r3" -v t="$target_half_load_p99" 'BEGIN { printf "%.0f %%", 100 * (x - t) / t }').** See the [open-loop table](#latency-vs-offered-load-open-loop): at half load the two streams are often both busy, and a request that arrives then waits for a forward to finish (up to one forward time) and may ride in a batch, whose forward takes longer than a single one."
@@ -238,8 +238,9 @@ cat <<EOF
 
 \`detserve-naive\` (bench/baseline/naive_server.cpp): cpp-httplib with its default pool of 8 HTTP
 threads and keep-alive of 5 requests; each thread decodes its image, then runs one shared
-\`Detector\` (preprocess, forward, postprocess) under a mutex: no batching, no streams. Same model,
-engine and \`cv::setNumThreads(1)\`; TCP_NODELAY on, as detserve. Both servers ran side by side
+\`Detector\` (preprocess, forward, postprocess) under a mutex: no batching, no streams. Same model
+and engine choice (\`engine: auto\`, compiled for latency as \`detserve detect\` does: one forward
+at a time, over both cores on OpenVINO); TCP_NODELAY on, as detserve. Both servers ran side by side
 (idle while the other was measured), points interleaved.
 
 | concurrency | naive (img/s) | p50 (ms) | p99 (ms) | detserve (img/s) | p50 (ms) | p99 (ms) | throughput ratio | errors (naive / detserve) |
