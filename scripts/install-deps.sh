@@ -8,8 +8,9 @@
 #         and the `openvino` wheel (runtime libraries, C++ headers, CMake config) in
 #         $DETSERVE_CACHE_DIR/venv (python3 -m venv; pip)
 #   test  run + GoogleTest/GoogleMock/Google Benchmark, POCL (OpenCL on the CPU), clinfo, promtool,
-#         clang with its runtime libraries (libFuzzer, sanitizers), ccache; then the tests' pinned
-#         Python reference runtimes (pycocotools) in $DETSERVE_CACHE_DIR/venv (python3 -m venv; pip)
+#         clang with its runtime libraries (libFuzzer, sanitizers), ccache; then the tests' and
+#         benchmarks' pinned Python reference runtimes (pycocotools, onnxruntime, onnx) in
+#         $DETSERVE_CACHE_DIR/venv (python3 -m venv; pip)
 #
 # Nothing missing: exits 0 at once (no apt-get or pip call). Missing and root: `apt-get update`
 # once, then `apt-get install`. Missing and not root: prints the exact sudo command to run and
@@ -46,8 +47,9 @@ test_pkgs=(
   ccache       # the normal, sanitized and fuzz builds share unchanged objects (scripts/common.sh)
 )
 # pip, into $DETSERVE_VENV (common.sh): the reference COCO evaluator tests/parity/coco_eval_parity.py
-# checks `detserve eval` against.
-test_venv_pins=(numpy==2.2.6 pycocotools==2.0.10)
+# checks `detserve eval` against, and onnxruntime (+ onnx, to hand it a file's weights as
+# constants), the outside anchor of bench/engines.sh: bench only, detserve never loads them.
+test_venv_pins=(numpy==2.2.6 pycocotools==2.0.10 onnxruntime==1.32.0 onnx==1.23.2)
 
 case "$profile" in
   run)  wanted=("${run_pkgs[@]}") ;;

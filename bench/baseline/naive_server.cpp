@@ -3,8 +3,9 @@
 //   detserve-naive [--host H] [--port P] [--model PATH] [--threads N] [--cv-threads N]
 //
 // cpp-httplib's thread pool; each HTTP thread decodes its image, then runs ONE shared Detector
-// (preprocess, forward, postprocess) under a mutex. No batching, no streams. Same model, engine
-// (OpenCV dnn, CPU) and cv::setNumThreads as `detserve serve`'s defaults. Answers POST /v1/detect
+// (preprocess, forward, postprocess) under a mutex. No batching, no streams. Same model and engine
+// choice (engine: auto) as `detserve serve`'s defaults, compiled for latency as `detserve detect`
+// does, and the same cv::setNumThreads (the OpenCV engine's threads). Answers POST /v1/detect
 // (raw image body) with detserve's JSON shape, so detserve-bench checks both the same way.
 //
 // Defaults are cpp-httplib's: --threads CPPHTTPLIB_THREAD_POOL_COUNT (max(8, cores - 1): 8 here),

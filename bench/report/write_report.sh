@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Writes REPORT.md (to stdout) from the files bench/run.sh leaves in DIR: run.env, engine.csv,
-# coldstart.csv, memory.csv, cpu.csv, sweep.csv/.md, saturation.csv, compare.csv, openloop.csv,
-# profile.txt, commands.txt and the plots.
+# engines.md (bench/report/engines_report.sh), coldstart.csv, memory.csv, cpu.csv, sweep.csv/.md,
+# saturation.csv, compare.csv, openloop.csv, profile.txt, commands.txt and the plots.
 #
 #   bench/report/write_report.sh DIR > DIR/REPORT.md
 # shellcheck disable=SC2154  # mode, duration, load_concurrency, … come from DIR/run.env
@@ -111,6 +111,13 @@ dnn_share=""
 [ -f "$dir/profile.txt" ] && dnn_share=$(awk '/libopencv_dnn/ { sub(/%/, "", $1); print $1; exit }' "$dir/profile.txt")
 dnn_ms=$(awk -v m="$server_ms" -v p="${dnn_share:-}" 'BEGIN { if (p != "" && m != "n/a") printf "%.0f", m * p / 100 }')
 
+# What \`detserve serve\` with its defaults said it runs (its log from the last step that started it).
+engine_line() {
+  local line
+  line="$(sed -n 's/.*ready in [0-9.]* s: [^(]*([^,]*, [^,]*, \(.*\); CPU.*/\1/p' "$dir/detserve.log" 2>/dev/null | head -1)"
+  echo "${line:-the engine \`detserve serve\` chooses by default (\`engine: auto\`)}"
+}
+
 # --- The report --------------------------------------------------------------------------------
 # Recorded by run.sh at the start; reports of older runs fall back to the tree as it is now.
 commit="${commit:-$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)}"
@@ -121,7 +128,7 @@ cat <<EOF
 - **Machine**: $(nproc) cores (\`nproc\`), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(uname -sr); $(. /etc/os-release && echo "$PRETTY_NAME").
 - **Run**: $started, commit \`$commit\`$([ "${dirty:-0}" -gt 0 ] && echo " with $dirty uncommitted change(s) in the tree"); \`$command\` ($mode mode: ${duration} s points after ${warmup} s warm-up).
 - **Load average** (1/5/15 min) before the run: $load_before; after: $load_after. The machine is shared.
-- **Model and engine**: NanoDet (COCO-80), \`models/nanodet/nanodet.xml\`, OpenCV dnn on the CPU, \`cv::setNumThreads(1)\`: detserve's defaults (2 streams, max batch 4, max delay 100 ms) unless a row says otherwise. Images: darknet's dog, person, giraffe, horses, kite, eagle (raw JPEG bodies, every answer checked to hold detections).
+- **Model and engine**: NanoDet (COCO-80), \`models/nanodet/nanodet.xml\`, $(engine_line): detserve's defaults (2 streams × 1 thread, max batch 4, max delay 100 ms) unless a row says otherwise. Images: darknet's dog, person, giraffe, horses, kite, eagle (raw JPEG bodies, every answer checked to hold detections).
 
 EOF
 # Other processes' CPU (others.csv, once a second) by step (steps.csv: the start of each).
@@ -172,13 +179,15 @@ if [ "$v1$v2$v3" != PASSPASSPASS ] || [ "$stretch" = MISS ]; then
   if [ "$v2" = MISS ] || [ "$stretch" = MISS ]; then
     what="the stretch goal of ${stretch_naive_ratio}× is missed by $(short_by "$r2" "$stretch_naive_ratio")"
     [ "$v2" = MISS ] && what="short of ${target_naive_ratio}× by $(short_by "$r2" "$target_naive_ratio")$([ "$p99_lower" = no ] && echo '; p99 is not lower')"
-    echo "- **detserve vs naive at concurrency $c: $r2×, $what.** The [decomposition](#where-detserves-gain-comes-from) splits the gain into streams and batching: the naive server runs one forward at a time on one core (\`cv::setNumThreads(1)\`), so its ceiling is one core's forward rate; detserve's second stream adds the second core, and batching adds little on a CPU engine (a batch-B forward costs about B single forwards)."
+    echo "- **detserve vs naive at concurrency $c: $r2×, $what.** The [decomposition](#where-detserves-gain-comes-from) splits the gain into streams and batching: the naive server runs one forward at a time (on OpenVINO spread over both cores, compiled for latency), so its ceiling is one forward's rate; detserve's second stream keeps both cores busy with two forwards, and batching adds little on a CPU engine (a batch-B forward costs about B single forwards)."
   fi
   if [ "$v3" = MISS ]; then
     echo "- **p99 at 50 % load: $r3 × the single-request latency, over $target_half_load_p99 by $(awk -v x="$r3" -v t="$target_half_load_p99" 'BEGIN { printf "%.0f %%", 100 * (x - t) / t }').** See the [open-loop table](#latency-vs-offered-load-open-loop): at half load the two streams are often both busy, and a request that arrives then waits for a forward to finish (up to one forward time) and may ride in a batch, whose forward takes longer than a single one."
   fi
   echo
 fi
+
+[ -f "$dir/engines.md" ] && { cat "$dir/engines.md"; echo; }
 
 cat <<EOF
 ## Engine-only vs end-to-end throughput
@@ -229,8 +238,9 @@ cat <<EOF
 
 \`detserve-naive\` (bench/baseline/naive_server.cpp): cpp-httplib with its default pool of 8 HTTP
 threads and keep-alive of 5 requests; each thread decodes its image, then runs one shared
-\`Detector\` (preprocess, forward, postprocess) under a mutex: no batching, no streams. Same model,
-engine and \`cv::setNumThreads(1)\`; TCP_NODELAY on, as detserve. Both servers ran side by side
+\`Detector\` (preprocess, forward, postprocess) under a mutex: no batching, no streams. Same model
+and engine choice (\`engine: auto\`, compiled for latency as \`detserve detect\` does: one forward
+at a time, over both cores on OpenVINO); TCP_NODELAY on, as detserve. Both servers ran side by side
 (idle while the other was measured), points interleaved.
 
 | concurrency | naive (img/s) | p50 (ms) | p99 (ms) | detserve (img/s) | p50 (ms) | p99 (ms) | throughput ratio | errors (naive / detserve) |

@@ -111,7 +111,7 @@ const ModelOutputs& nanodet_dog_outputs() {
         input.data.resize(input.elements());
         ModelOutputs m;
         m.transform = image::preprocess_into(sample_image("dog.jpg"), spec, input.data.data());
-        m.outputs = compiled_model(0).infer(input);
+        m.outputs = compiled_streams(default_model(), serve_options(1, 1, 1)).front()->infer(input);
         kept = std::make_unique<ModelOutputs>(std::move(m));
     }
     return *kept;

@@ -7,6 +7,7 @@
 #include <opencv2/core.hpp>
 
 #include "bench_inputs.hpp"
+#include "bench_models.hpp"
 #include "error_counting_reporter.hpp"
 
 int main(int argc, char** argv) {
@@ -16,6 +17,7 @@ int main(int argc, char** argv) {
 
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+    detserve::bench::register_engine_comparison();
     benchmark::AddCustomContext("detserve_model", detserve::bench::default_model_path().string());
     benchmark::AddCustomContext("opencv_version", CV_VERSION);
     benchmark::AddCustomContext("opencv_threads", "1");
