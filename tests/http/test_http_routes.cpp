@@ -1,6 +1,7 @@
 // Every route of one running server on the default model, over real loopback HTTP.
 #include <cstdio>
 
+#include "detserve/engine/cpu_isa.hpp"
 #include "detserve/engine/engine_choice.hpp"
 #include "server_process.hpp"
 
@@ -45,7 +46,10 @@ TEST_F(HttpRoutes, ModelsDescribesTheServedModel) {
     EXPECT_EQ(model["labels"][16], "dog");
     EXPECT_EQ(model["dynamic_batch"], true);
     EXPECT_GE(model["max_batch"].get<int>(), 1);
-    EXPECT_EQ(model["precision"], "f32");
+    // engine auto, precision auto: OpenVINO's CPU plugin runs bf16 where the CPU computes it natively
+    // (as test_http_engine.cpp and OpenVinoEngine.RunsTheDefaultModelByDefault expect); OpenCV runs f32.
+    const bool bf16 = engine::openvino_built() && engine::has_bf16(engine::host_cpu_isa_flags());
+    EXPECT_EQ(model["precision"], bf16 ? "bf16" : "f32");
 }
 
 TEST_F(HttpRoutes, RawJpegFindsTheDogTheBicycleAndTheCar) {
