@@ -29,24 +29,14 @@ if [ -f "$BUILD_DIR/CMakeCache.txt" ]; then
   generator=()
 fi
 
-openvino=(-DDETSERVE_WITH_OPENVINO=OFF)
-openvino_shown="OFF"
-if [ "$DETSERVE_OPENVINO" != OFF ]; then
-  ov_dir="$(openvino_cmake_dir)"
-  if [ -n "$ov_dir" ]; then
-    openvino=(-DDETSERVE_WITH_OPENVINO=ON -DOpenVINO_DIR="$ov_dir")
-    openvino_shown="$ov_dir"
-  else
-    openvino_shown="not installed (scripts/install-deps.sh installs it)"
-  fi
-fi
+openvino_cmake_options
 
-info "configure: $BUILD_DIR (Release, tests $DETSERVE_BUILD_TESTS, bench $DETSERVE_BUILD_BENCH, OpenVINO $openvino_shown)"
+info "configure: $BUILD_DIR (Release, tests $DETSERVE_BUILD_TESTS, bench $DETSERVE_BUILD_BENCH, OpenVINO $OPENVINO_SHOWN)"
 cmake -S "$DETSERVE_ROOT" -B "$BUILD_DIR" "${generator[@]}" \
   -DCMAKE_BUILD_TYPE=Release \
   -DDETSERVE_BUILD_TESTS="$DETSERVE_BUILD_TESTS" \
   -DDETSERVE_BUILD_BENCH="$DETSERVE_BUILD_BENCH" \
-  "${openvino[@]}" \
+  "${OPENVINO_CMAKE_ARGS[@]}" \
   $(cmake_launcher_args) "$@" >&2
 
 info "build: $(nproc) jobs"

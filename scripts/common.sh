@@ -121,6 +121,23 @@ openvino_cmake_dir() {
   "$DETSERVE_VENV/bin/python" -c 'import openvino.utils as u; print(u.get_cmake_path())' 2>/dev/null || true
 }
 
+# Sets OPENVINO_CMAKE_ARGS (the -D options that build, or do not build, the OpenVINO engine, as
+# DETSERVE_OPENVINO and the venv's wheel say) and OPENVINO_SHOWN (what they chose, for a log line).
+# Every build of the product uses it: scripts/build.sh and the sanitized builds of scripts/test.sh.
+openvino_cmake_options() {
+  OPENVINO_CMAKE_ARGS=(-DDETSERVE_WITH_OPENVINO=OFF)
+  OPENVINO_SHOWN="OFF"
+  [ "$DETSERVE_OPENVINO" != OFF ] || return 0
+  local ov_dir
+  ov_dir="$(openvino_cmake_dir)"
+  if [ -n "$ov_dir" ]; then
+    OPENVINO_CMAKE_ARGS=(-DDETSERVE_WITH_OPENVINO=ON -DOpenVINO_DIR="$ov_dir")
+    OPENVINO_SHOWN="$ov_dir"
+  else
+    OPENVINO_SHOWN="not installed (scripts/install-deps.sh installs it)"
+  fi
+}
+
 # For the bench/ scripts that run `detserve eval` on the dev set: dies naming what is missing.
 require_binary_and_dev_set() {
   [ -d "$DETSERVE_DEV_SET/images" ] || die "$DETSERVE_DEV_SET not found: the dev set is in ../shared (or set DETSERVE_SHARED_DIR)"

@@ -89,6 +89,11 @@ export_sanitizer_options() {
   export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0"
   export UBSAN_OPTIONS="$common:log_path=$reports/ubsan:print_stacktrace=1:suppressions=$supp/ubsan.supp"
   export TSAN_OPTIONS="$common:log_path=$reports/tsan:second_deadlock_stack=1:suppressions=$supp/tsan.supp:print_suppressions=0"
+  # The OpenVINO wheel's oneTBB dlopens its libtbbbind (CPU topology) with RTLD_DEEPBIND, which the
+  # sanitizer runtimes refuse ("incompatible with sanitizer runtime"): every process that starts
+  # the OpenVINO engine died with that one line. oneTBB's documented switch for sanitized processes
+  # loads it without RTLD_DEEPBIND; nothing else changes (no check is turned off).
+  export TBB_ENABLE_SANITIZERS=1
 }
 
 # The sanitized build (its own directory, GCC 12), then ctest (exec'd: the last thing printed).
@@ -106,12 +111,16 @@ run_sanitized_suite() {
   fi
   command -v g++-12 >/dev/null 2>&1 || die "g++-12 not found (scripts/install-deps.sh installs build-essential)"
 
-  step "build (-fsanitize=$list) in $dir"
+  # The OpenVINO engine as in the normal build (scripts/build.sh): the wheel's libraries are not
+  # instrumented, our engine code around them is.
+  openvino_cmake_options
+  step "build (-fsanitize=$list; OpenVINO $OPENVINO_SHOWN) in $dir"
   local generator=(-G Ninja)
   [ -f "$dir/CMakeCache.txt" ] && generator=()
   # Debug: assertions on (NDEBUG unset); the sanitizer option makes it -O1 -g.
   cmake -S "$DETSERVE_ROOT" -B "$dir" "${generator[@]}" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=g++-12 \
-    -DDETSERVE_SANITIZE="$list" -DDETSERVE_BUILD_TESTS=ON -DDETSERVE_BUILD_BENCH="$bench" $(cmake_launcher_args) >&2
+    -DDETSERVE_SANITIZE="$list" -DDETSERVE_BUILD_TESTS=ON -DDETSERVE_BUILD_BENCH="$bench" \
+    "${OPENVINO_CMAKE_ARGS[@]}" $(cmake_launcher_args) >&2
   cmake --build "$dir" -j"$(nproc)" "${targets[@]}" >&2
 
   # The model converted by a normal build when there is one (converting it here would rewrite

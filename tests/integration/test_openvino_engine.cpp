@@ -88,10 +88,16 @@ RunResult run_binary(const std::vector<std::string>& args, std::vector<std::stri
     return result;
 }
 
-// What a fresh login shell has: no LD_LIBRARY_PATH, no venv activated.
+// What a fresh login shell has: no LD_LIBRARY_PATH, no venv activated. Plus, when set, the
+// variables of a sanitized run (scripts/test.sh --sanitize): where the child's reports go (so that
+// check-reports.sh sees them), its suppressions, and TBB_ENABLE_SANITIZERS, without which the
+// wheel's oneTBB dlopens libtbbbind with RTLD_DEEPBIND and the sanitizer runtime ends the process.
+// None of them changes where the dynamic loader looks for libraries.
 std::vector<std::string> bare_environment() {
     std::vector<std::string> env{"PATH=/usr/bin:/bin"};
     if (const char* home = std::getenv("HOME")) env.push_back(std::string("HOME=") + home);
+    for (const char* name : {"ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS", "TBB_ENABLE_SANITIZERS"})
+        if (const char* value = std::getenv(name)) env.push_back(std::string(name) + "=" + value);
     return env;
 }
 
