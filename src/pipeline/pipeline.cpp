@@ -12,6 +12,7 @@
 
 #include "detserve/pipeline/batcher.hpp"
 #include "stages.hpp"
+#include "tsan_handoff.hpp"
 
 namespace detserve::pipeline {
 
@@ -71,28 +72,42 @@ Pipeline::Impl::Impl(PipelineModel m, PipelineOptions o)
 
 void Pipeline::Impl::build_graph() {
     graph = std::make_unique<flow::graph>();
+    // Every body starts with handoff_acquire(work) and ends with handoff_release(this), and every
+    // try_put of ours is preceded by handoff_release(work): tsan_handoff.hpp says why.
     decode = std::make_unique<WorkNode>(*graph, flow::unlimited, [this](WorkPtr work, WorkNode::output_ports_type& out) {
+        handoff_acquire(work.get());
         if (!work->expired(Clock::now())) decode_stage(*work, options.max_pixels);
-        if (work->failed()) return complete(*work);
-        std::get<0>(out).try_put(std::move(work));
+        if (work->failed()) {
+            complete(*work);
+        } else {
+            handoff_release(work.get());
+            std::get<0>(out).try_put(std::move(work));
+        }
+        handoff_release(this);
     });
     preprocess = std::make_unique<WorkNode>(*graph, flow::unlimited, [this](WorkPtr work, WorkNode::output_ports_type&) {
+        handoff_acquire(work.get());
         try {
             preprocess_stage(*work, model.preprocess);
         } catch (const std::exception& e) {
             work->fail(FailureKind::internal, "preprocess_failed", e.what());
-            return complete(*work);
+            complete(*work);
+            handoff_release(this);
+            return;
         }
         const auto queued = work->queued = Clock::now();
-        batcher->submit(std::move(work), queued);
+        batcher->submit(std::move(work), queued);  // its mutex orders this thread before the dispatching one
+        handoff_release(this);
     });
     postprocess = std::make_unique<flow::function_node<WorkPtr>>(*graph, flow::unlimited, [this](WorkPtr work) {
+        handoff_acquire(work.get());
         try {
             postprocess_stage(*work, model.spec, model.preprocess);
         } catch (const std::exception& e) {
             work->fail(FailureKind::internal, "postprocess_failed", e.what());
         }
         complete(*work);
+        handoff_release(this);
     });
     flow::make_edge(std::get<0>(decode->output_ports()), *preprocess);
 
@@ -100,12 +115,17 @@ void Pipeline::Impl::build_graph() {
         const int stream = static_cast<int>(s);
         stream_nodes.push_back(std::make_unique<StreamNode>(
             *graph, flow::serial,
-            [this, stream](const Batch& batch, StreamNode::output_ports_type& out) { run_batch(stream, batch, out); }));
+            [this, stream](const Batch& batch, StreamNode::output_ports_type& out) {
+                for (const auto& work : batch) handoff_acquire(work.get());
+                run_batch(stream, batch, out);
+                handoff_release(this);
+            }));
         flow::make_edge(std::get<0>(stream_nodes.back()->output_ports()), *postprocess);
     }
 
     BatcherOptions batching{static_cast<int>(model.streams.size()), options.max_batch, options.max_delay};
     batcher = std::make_unique<Batcher<WorkPtr>>(batching, [this](int stream, Batch batch) {
+        for (const auto& work : batch) handoff_release(work.get());
         stream_nodes[static_cast<std::size_t>(stream)]->try_put(std::move(batch));
     });
 }
@@ -130,10 +150,12 @@ void Pipeline::Impl::run_batch(int stream, const Batch& batch, StreamNode::outpu
     // The stream is free again before the results fan out, so the next batch forms meanwhile.
     batcher->release(stream);
     for (auto& work : live) {
-        if (work->failed())
+        if (work->failed()) {
             complete(*work);
-        else
+        } else {
+            handoff_release(work.get());
             std::get<0>(out).try_put(work);
+        }
     }
 }
 
@@ -172,7 +194,10 @@ Pipeline::Pipeline(PipelineModel model, PipelineOptions options)
 
 Pipeline::~Pipeline() {
     impl_->stopping.store(true);
-    impl_->arena.execute([this] { impl_->graph->wait_for_all(); });
+    // The graph was built inside `arena` and attached to it (flow::graph's constructor attaches to
+    // the current arena); wait_for_all() enters that arena itself.
+    impl_->graph->wait_for_all();
+    handoff_acquire(impl_.get());  // every body ended with handoff_release(this)
 }
 
 Ticket Pipeline::submit(ImageBytes image, RequestOptions options, Clock::time_point deadline) {
@@ -187,6 +212,7 @@ Ticket Pipeline::submit(ImageBytes image, RequestOptions options, Clock::time_po
         work->fail(FailureKind::cancelled, "shutting_down", "the service is shutting down");
         impl_->complete(*work);
     } else {
+        handoff_release(work.get());
         impl_->decode->try_put(std::move(work));
     }
     return ticket;
