@@ -41,8 +41,11 @@ constexpr double kMinIouBf16 = 0.9;
 // horse/cow) BF16 rounding can hand a label to a neighbouring anchor: measured on an AVX512-BF16
 // EPYC (2026-12-07), the same labels with boxes at IoU 0.876 and 0.880 of f32's, while its dev-set
 // mAP@[.50:.95] is 0.317 in bf16 against 0.312 in f32 (tests/parity/accuracy-floors.sh holds bf16
-// to f32 there). NanoDet scores every class of a cell and meets kMinIouBf16.
-constexpr double kMinIouBf16BestClassDecoder = 0.85;
+// to f32 there); on an AMX Xeon (2026-12-07) the cow's box moved to IoU 0.835. Which anchor wins a
+// near-tie depends on the CPU's bf16 kernels (AVX512-BF16 or AMX tiles), so the bound is one both
+// meet with room, still far above what a broken bf16 path gives (a missed object: IoU 0). NanoDet
+// scores every class of a cell and meets kMinIouBf16.
+constexpr double kMinIouBf16BestClassDecoder = 0.75;
 // Detections within this of the threshold may fall on either side of it with either engine: those
 // found by one engine are looked for among the other's at the threshold minus this margin.
 constexpr float kScoreMargin = 0.02f;
