@@ -173,16 +173,18 @@ const std::vector<std::string>& supported_model_types() {
     return types;
 }
 
+void apply_model_spec_key(ModelSpec& spec, const std::string& key, const json& value, const std::string& base_dir) {
+    if (key == "$comment" || key == "description") return;
+    const auto& table = setters();
+    auto it = table.find(key);
+    if (it == table.end()) throw std::invalid_argument("model spec has unknown key '" + key + "'");
+    it->second(spec, value, base_dir);
+}
+
 ModelSpec model_spec_from_json(const json& object, const std::string& base_dir) {
     if (!object.is_object()) throw std::invalid_argument("model spec must be a JSON object");
     ModelSpec spec;
-    const auto& table = setters();
-    for (const auto& [key, value] : object.items()) {
-        if (key == "$comment" || key == "description") continue;
-        auto it = table.find(key);
-        if (it == table.end()) throw std::invalid_argument("model spec has unknown key '" + key + "'");
-        it->second(spec, value, base_dir);
-    }
+    for (const auto& [key, value] : object.items()) apply_model_spec_key(spec, key, value, base_dir);
     if (spec.model_type.empty()) throw std::invalid_argument("model spec key 'model_type' is required");
     return spec;
 }
@@ -236,49 +238,57 @@ std::vector<std::pair<std::string, std::string>> model_spec_to_model_info(const 
     return out;
 }
 
+json model_info_field(const std::string& key, const std::string& value) {
+    const auto words = split_words(value);
+    auto numbers = [&]() {
+        json list = json::array();
+        for (const auto& w : words) {
+            try {
+                std::size_t used = 0;
+                const double n = std::stod(w, &used);
+                if (used != w.size()) throw std::invalid_argument(w);
+                list.push_back(n);
+            } catch (const std::exception&) {
+                bad_value(key, "'" + value + "' is not a list of numbers");
+            }
+        }
+        if (list.empty()) bad_value(key, "is empty");
+        return list;
+    };
+    if (key == "labels") {
+        json names = json::array();
+        for (auto w : words) {
+            std::replace(w.begin(), w.end(), '_', ' ');
+            names.push_back(w);
+        }
+        return names;
+    }
+    if (key == "reverse_input_channels") {
+        if (value == "True" || value == "true" || value == "YES" || value == "yes" || value == "1") return true;
+        if (value == "False" || value == "false" || value == "NO" || value == "no" || value == "0") return false;
+        bad_value(key, "'" + value + "' is not a yes/no value");
+    }
+    if (key == "mean_values" || key == "scale_values") {
+        const json list = numbers();
+        return list.size() == 1 ? list[0] : list;
+    }
+    if (key == "strides" || key == "input_size") {
+        json ints = json::array();
+        for (const auto& n : numbers()) ints.push_back(static_cast<int>(n.get<double>()));
+        return ints;
+    }
+    if (key == "max_detections") return static_cast<int>(numbers().at(0).get<double>());
+    if (key == "pad_value" || key == "confidence_threshold" || key == "iou_threshold" || key == "center_offset")
+        return numbers().at(0);
+    if (key == "model_type" || key == "resize_type" || key == "nms") return value;
+    return nullptr;
+}
+
 ModelSpec model_spec_from_model_info(const std::vector<std::pair<std::string, std::string>>& entries,
                                      const std::string& base_dir) {
     json object = json::object();
-    for (const auto& entry : entries) {
-        const std::string& key = entry.first;
-        const std::string& value = entry.second;
-        const auto words = split_words(value);
-        auto numbers = [&](const std::string& k) {
-            json list = json::array();
-            for (const auto& w : words) {
-                try {
-                    list.push_back(std::stod(w));
-                } catch (const std::exception&) {
-                    bad_value(k, "'" + value + "' is not a list of numbers");
-                }
-            }
-            return list;
-        };
-        if (key == "labels") {
-            json names = json::array();
-            for (auto w : words) {
-                std::replace(w.begin(), w.end(), '_', ' ');
-                names.push_back(w);
-            }
-            object[key] = names;
-        } else if (key == "reverse_input_channels") {
-            object[key] = value == "True" || value == "true" || value == "YES" || value == "1";
-        } else if (key == "mean_values" || key == "scale_values") {
-            object[key] = words.size() == 1 ? numbers(key)[0] : numbers(key);
-        } else if (key == "strides" || key == "input_size") {
-            json ints = json::array();
-            for (const auto& n : numbers(key)) ints.push_back(static_cast<int>(n.get<double>()));
-            object[key] = ints;
-        } else if (key == "max_detections") {
-            object[key] = static_cast<int>(numbers(key).at(0).get<double>());
-        } else if (key == "pad_value" || key == "confidence_threshold" || key == "iou_threshold" ||
-                   key == "center_offset") {
-            object[key] = numbers(key).at(0);
-        } else if (key == "model_type" || key == "resize_type" || key == "nms") {
-            object[key] = value;
-        }
-        // Other model_info keys (OpenVINO writes several) are not ours to interpret.
-    }
+    for (const auto& [key, value] : entries)
+        if (json field = model_info_field(key, value); !field.is_null()) object[key] = std::move(field);
     return model_spec_from_json(object, base_dir);
 }
 

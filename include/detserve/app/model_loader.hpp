@@ -1,10 +1,14 @@
 #pragma once
-// Finds, reads and describes a model: OpenVINO IR (ModelSpec from rt_info, else a sidecar) or
-// ONNX (sidecar required), and compiles it on an engine.
+// Finds, reads and describes a model and compiles it on an engine. Its ModelSpec is assembled field
+// by field (model_spec_sources.hpp) from, lowest first: the family's defaults and what the output
+// shapes say, config/models/<stem>.json, metadata.yaml beside the file, rt_info/framework/names,
+// rt_info/model_info, and the sidecar beside the model.
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "detserve/detect/model_spec.hpp"
 #include "detserve/engine/engine.hpp"
@@ -16,14 +20,21 @@ struct Model {
     std::string name;                 // file stem
     std::filesystem::path path;
     std::string format;               // "openvino_ir" or "onnx"
-    std::string spec_source;          // "rt_info", the sidecar's path, or empty (no spec)
+    // Where the spec's fields came from, highest first and joined with " + " ("rt_info/model_info
+    // + metadata.yaml", a sidecar's path, "inferred"); empty when there is no spec.
+    std::string spec_source;
     detect::ModelSpec spec;
+    std::vector<std::pair<std::string, std::string>> spec_origins;  // field → its source
+    std::vector<std::string> spec_warnings;  // metadata fields that were ignored, and why
+    std::string family_reason;               // how the decoder family was settled
     int input_width = 0, input_height = 0;
     std::optional<graph::Graph> graph;  // IR only
 };
 
-// `<model>.json` beside the model, else `config/models/<stem>.json` under the working directory.
+// `<model>.json` beside the model (the user's), `config/models/<stem>.json` under the working
+// directory (detserve's, for files that carry no spec), and the first of the two.
 std::optional<std::filesystem::path> sidecar_beside(const std::filesystem::path& model_path);
+std::optional<std::filesystem::path> shipped_sidecar(const std::filesystem::path& model_path);
 std::optional<std::filesystem::path> find_sidecar(const std::filesystem::path& model_path);
 
 enum class SpecPolicy { required, optional };
