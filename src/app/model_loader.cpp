@@ -7,6 +7,7 @@
 
 #include "detserve/app/metadata_yaml.hpp"
 #include "detserve/app/model_spec_sources.hpp"
+#include "detserve/detect/omz_models.hpp"
 
 #include "detserve/engine/engine_choice.hpp"
 #include "detserve/graph/ir_reader.hpp"
@@ -34,6 +35,20 @@ nlohmann::json read_json_file(const std::filesystem::path& path) {
 
 SpecSource sidecar_source(const std::filesystem::path& path) {
     return {path.string(), read_json_file(path), true, path.parent_path().string()};
+}
+
+// What detserve knows of a model by its file stem: Open Model Zoo's detectors, whose IRs carry
+// neither labels nor preprocessing (their names are their stems).
+std::optional<SpecSource> known_model_source(const std::string& stem) {
+    if (const auto omz = detect::omz_model(stem)) {
+        auto fields = detect::model_spec_to_json(detect::omz_model_spec(*omz));
+        fields.erase("input_size");  // the IR's own input shape stands
+        return SpecSource{"Open Model Zoo card (" + stem + ")", std::move(fields), true};
+    }
+    if (detect::is_omz_public_coco_ssd(stem))
+        return SpecSource{"Open Model Zoo public model (" + stem + ")",
+                          {{"model_type", "ssd"}, {"labels", "coco91"}, {"background_label", 0}}, true};
+    return std::nullopt;
 }
 
 // rt_info/model_info, entry by entry: a value in a form we cannot read is a warning, not a dead
@@ -144,6 +159,7 @@ Model load_model(const std::filesystem::path& path, SpecPolicy policy) {
     // metadata, then the user's sidecar beside it.
     std::vector<SpecSource> sources;
     std::vector<std::string> warnings;
+    if (auto known = known_model_source(model.name)) sources.push_back(std::move(*known));
     if (const auto shipped = shipped_sidecar(path)) sources.push_back(sidecar_source(*shipped));
     std::vector<detect::OutputShape> outputs;
     if (extension == ".xml") {

@@ -163,7 +163,8 @@ json family_defaults(std::string_view family) {
                            {"resize_type", "fit_to_window_letterbox"}, {"pad_value", 114}, {"confidence_threshold", 0.25}};
     if (family == "yolov5" || family == "yolov8" || family == "detections") {
         json fields = ultralytics;
-        fields["iou_threshold"] = family == "yolov5" ? 0.45 : 0.7;
+        // An export with NMS inside needs no second one: IoU 1 suppresses nothing.
+        fields["iou_threshold"] = family == "yolov5" ? 0.45 : family == "yolov8" ? 0.7 : 1.0;
         return fields;
     }
     // NanoDet's configs: BGR, mean/std of ImageNet in BGR order, keep-ratio resize; its demo's
@@ -183,11 +184,11 @@ json family_defaults(std::string_view family) {
     // its object_detection_demo's threshold 0.5.
     if (family == "ssd")
         return {{"reverse_input_channels", false}, {"mean_values", 0}, {"scale_values", 1},
-                {"resize_type", "standard"}, {"confidence_threshold", 0.5}};
+                {"resize_type", "standard"}, {"confidence_threshold", 0.5}, {"iou_threshold", 1.0}};
     // TF Object Detection API exports take RGB 0..255 (fixed_shape_resizer: a plain resize).
     if (family == "tf_od_api")
         return {{"reverse_input_channels", true}, {"mean_values", 0}, {"scale_values", 1},
-                {"resize_type", "standard"}, {"confidence_threshold", 0.5}, {"labels", "coco91"}};
+                {"resize_type", "standard"}, {"confidence_threshold", 0.5}, {"iou_threshold", 1.0}, {"labels", "coco91"}};
     // FastestDet's own example: BGR (cv2), /255, a plain resize.
     if (family == "fastestdet")
         return {{"reverse_input_channels", false}, {"mean_values", 0}, {"scale_values", 255},

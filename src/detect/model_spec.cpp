@@ -8,8 +8,12 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "detserve/detect/detection_rows_decoder.hpp"
+#include "detserve/detect/fastestdet_decoder.hpp"
 #include "detserve/detect/nanodet_decoder.hpp"
 #include "detserve/detect/nms.hpp"
+#include "detserve/detect/ssd_decoder.hpp"
+#include "detserve/detect/tf_od_api_decoder.hpp"
 #include "detserve/detect/yolov5_decoder.hpp"
 #include "detserve/detect/yolov8_decoder.hpp"
 #include "detserve/detect/yolox_decoder.hpp"
@@ -60,8 +64,11 @@ const std::map<std::string, Setter>& setters() {
              if (!v.is_string()) bad_value("model_type", "expects a string");
              s.model_type = v.get<std::string>();
              const auto& known = supported_model_types();
-             if (std::find(known.begin(), known.end(), s.model_type) == known.end())
-                 bad_value("model_type", "'" + s.model_type + "' is not one of nanodet, yolov5, yolov8, yolox");
+             if (std::find(known.begin(), known.end(), s.model_type) == known.end()) {
+                 std::string names;
+                 for (const auto& k : known) names += (names.empty() ? "" : ", ") + k;
+                 bad_value("model_type", "'" + s.model_type + "' is not one of " + names);
+             }
          }},
         {"input_size",
          [](ModelSpec& s, const json& v, const std::string&) {
@@ -119,6 +126,12 @@ const std::map<std::string, Setter>& setters() {
              s.center_offset = number(v, "center_offset", 0, 1);
              if (s.center_offset >= 1) bad_value("center_offset", "must be below 1 (a fraction of a cell)");
          }},
+        {"background_label",
+         [](ModelSpec& s, const json& v, const std::string&) {
+             if (!v.is_number_integer() || v.get<int>() < -1)
+                 bad_value("background_label", "expects an integer class id, or -1 for none");
+             s.background_label = v.get<int>();
+         }},
         {"labels",
          [](ModelSpec& s, const json& v, const std::string& base_dir) {
              if (v.is_string()) {
@@ -166,10 +179,16 @@ std::vector<std::string> split_words(const std::string& text) {
     return out;
 }
 
+// Families whose graph ends in NMS: their rows are finished detections.
+bool has_nms_inside(const std::string& model_type) {
+    return model_type == "ssd" || model_type == "detections" || model_type == "tf_od_api";
+}
+
 }  // namespace
 
 const std::vector<std::string>& supported_model_types() {
-    static const std::vector<std::string> types{"nanodet", "yolov5", "yolov8", "yolox"};
+    static const std::vector<std::string> types{"nanodet", "yolov5",     "yolov8",    "yolox",
+                                                "ssd",     "detections", "tf_od_api", "fastestdet"};
     return types;
 }
 
@@ -186,6 +205,12 @@ ModelSpec model_spec_from_json(const json& object, const std::string& base_dir) 
     ModelSpec spec;
     for (const auto& [key, value] : object.items()) apply_model_spec_key(spec, key, value, base_dir);
     if (spec.model_type.empty()) throw std::invalid_argument("model spec key 'model_type' is required");
+    // Family defaults, where the spec leaves the key out.
+    if (has_nms_inside(spec.model_type) && !object.contains("iou_threshold")) spec.iou_threshold = 1;
+    if ((spec.model_type == "ssd" || spec.model_type == "tf_od_api") && !object.contains("labels")) {
+        spec.labels_source = "coco91";
+        spec.labels = LabelMap::coco91();
+    }
     return spec;
 }
 
@@ -204,6 +229,7 @@ json model_spec_to_json(const ModelSpec& spec) {
     out["nms"] = std::string(to_string(spec.nms));
     out["strides"] = spec.strides;
     if (spec.model_type == "nanodet") out["center_offset"] = rounded(spec.center_offset);
+    if (spec.model_type == "ssd") out["background_label"] = spec.background_label;
     if (spec.labels_source == "coco80" || spec.labels_source == "coco91") out["labels"] = spec.labels_source;
     else out["labels"] = spec.labels.names();
     return out;
@@ -233,6 +259,7 @@ std::vector<std::pair<std::string, std::string>> model_spec_to_model_info(const 
         {"strides", strides},
     };
     if (spec.model_type == "nanodet") out.emplace_back("center_offset", format_number(spec.center_offset));
+    if (spec.model_type == "ssd") out.emplace_back("background_label", std::to_string(spec.background_label));
     if (spec.input_width > 0)
         out.emplace_back("input_size", std::to_string(spec.input_width) + " " + std::to_string(spec.input_height));
     return out;
@@ -277,7 +304,7 @@ json model_info_field(const std::string& key, const std::string& value) {
         for (const auto& n : numbers()) ints.push_back(static_cast<int>(n.get<double>()));
         return ints;
     }
-    if (key == "max_detections") return static_cast<int>(numbers().at(0).get<double>());
+    if (key == "max_detections" || key == "background_label") return static_cast<int>(numbers().at(0).get<double>());
     if (key == "pad_value" || key == "confidence_threshold" || key == "iou_threshold" || key == "center_offset")
         return numbers().at(0);
     if (key == "model_type" || key == "resize_type" || key == "nms") return value;
@@ -311,6 +338,15 @@ std::vector<Detection> decode_detections(const ModelSpec& spec, const NamedTenso
     else if (spec.model_type == "yolox")
         detections = decode_yolox(outputs, batch_index, input_width, input_height, classes, transform, options,
                                   YoloxFormat{false, spec.strides});
+    else if (spec.model_type == "ssd")
+        detections = decode_ssd(outputs, batch_index, input_width, input_height, classes, transform, options,
+                                SsdFormat{spec.background_label});
+    else if (spec.model_type == "detections")
+        detections = decode_detection_rows(outputs, batch_index, input_width, input_height, classes, transform, options);
+    else if (spec.model_type == "tf_od_api")
+        detections = decode_tf_od_api(outputs, batch_index, input_width, input_height, classes, transform, options);
+    else if (spec.model_type == "fastestdet")
+        detections = decode_fastestdet(outputs, batch_index, input_width, input_height, classes, transform, options);
     else
         throw std::invalid_argument("no decoder for model_type '" + spec.model_type + "'");
     for (auto& d : detections) d.label = spec.labels.name(d.class_id);
