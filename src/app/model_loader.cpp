@@ -171,6 +171,10 @@ Model load_model(const std::filesystem::path& path, SpecPolicy policy) {
             sources.push_back(model_info_source(*info, path, warnings));
         const auto parameters = model.graph->parameters();
         if (parameters.size() != 1) throw std::runtime_error(path.string() + ": a detector must have exactly one input");
+        // A u8 input takes pixels as they are: whatever scaling the model needs is inside it.
+        if (parameters[0]->outputs[0].type == graph::ElementType::u8)
+            sources.insert(sources.begin(), SpecSource{"the input's element type (u8: pixels as they are)",
+                                                       {{"mean_values", 0}, {"scale_values", 1}}, true});
         const auto& shape = parameters[0]->outputs[0].shape;
         std::tie(model.input_width, model.input_height) = input_size_of(shape);
         if (model.input_width == 0)

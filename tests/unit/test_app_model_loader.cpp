@@ -144,9 +144,13 @@ TEST_F(AppModelLoader, IrClassNamesFillASpecWithoutLabels) {
     loaded = load_model(xml);
     EXPECT_EQ(loaded.spec.labels.size(), 80u);
 
+    // Names the loader cannot read are a warning, not a dead end: the sidecar can name the labels.
     write_ir_with_names(xml, "{0: helmet}");
     write("models/tiny.json", R"({"model_type": "yolov5"})");
-    const auto message = error_of(xml);
-    EXPECT_NE(message.find("framework/names"), std::string::npos) << message;
-    EXPECT_NE(message.find("tiny.xml"), std::string::npos) << message;
+    loaded = load_model(xml);
+    ASSERT_EQ(loaded.spec_warnings.size(), 1u);
+    EXPECT_NE(loaded.spec_warnings[0].find("framework/names"), std::string::npos) << loaded.spec_warnings[0];
+    write("models/tiny.json", R"({"model_type": "yolov5", "labels": ["helmet"]})");
+    loaded = load_model(xml);
+    EXPECT_EQ(loaded.spec.labels.name(0), "helmet");
 }
