@@ -5,7 +5,7 @@ recall at IoU .50 scores the person/vehicle SSDs.
 
   zoo_reference.py [--model NAME]... [--json-dir DIR]      every model (or the named ones): a JSON of
                                                           metrics per model in DIR, and a table
-  zoo_reference.py --list                                 the models, one "name|kind|path|settings"
+  zoo_reference.py --list [--model NAME]...              the models, one "name|kind|path|settings"
                                                           line each (for zoo-accuracy-parity.sh)
   zoo_reference.py --detserve-recall NAME GT PRED         the recall of detserve's saved predictions
                                                           (eval --save-ground-truth/--save-predictions),
@@ -136,6 +136,7 @@ def ultralytics_letterbox(image_bgr, size, layout="nchw_f32"):
 
 NANODET_MEAN = np.array([103.53, 116.28, 123.675], dtype=np.float32)  # BGR, nanodet config's normalize
 NANODET_STD = np.array([57.375, 57.12, 58.395], dtype=np.float32)
+NANODET_RESIZE = "warp"  # --nanodet-resize: "warp" is NanoDet's; "resize" only to measure the difference
 
 
 def nanodet_warp(image_bgr, size):
@@ -149,7 +150,14 @@ def nanodet_warp(image_bgr, size):
     S = np.diag([ratio, ratio, 1.0])
     T = np.array([[1, 0, 0.5 * size], [0, 1, 0.5 * size], [0, 0, 1]], dtype=np.float64)
     M = T @ S @ C
-    img = cv2.warpPerspective(image_bgr, M, dsize=(size, size))
+    if NANODET_RESIZE == "resize":  # exploring only: cv2.resize's pixel-centre grid, placed at ⌊pad/2⌋
+        new_w, new_h = int(round(w * ratio)), int(round(h * ratio))
+        left, top = (size - new_w) // 2, (size - new_h) // 2
+        img = cv2.copyMakeBorder(cv2.resize(image_bgr, (new_w, new_h), interpolation=cv2.INTER_LINEAR),
+                                 top, size - new_h - top, left, size - new_w - left, cv2.BORDER_CONSTANT, value=(0, 0, 0))
+        M = np.array([[new_w / w, 0, left], [0, new_h / h, top], [0, 0, 1]], dtype=np.float64)
+    else:
+        img = cv2.warpPerspective(image_bgr, M, dsize=(size, size))
     x = (img.astype(np.float32) - NANODET_MEAN) / NANODET_STD
     tensor = np.ascontiguousarray(x.transpose(2, 0, 1))[None]
     inverse = np.linalg.inv(M)
@@ -560,13 +568,17 @@ def main():
     parser.add_argument("--multi-label", dest="multi_label", action="store_const", const=True, default=None,
                         help="Ultralytics/YOLOv5: every class above the threshold (val's), not the best one")
     parser.add_argument("--iou", type=float, help="override the NMS IoU (for exploring)")
+    parser.add_argument("--nanodet-resize", choices=["warp", "resize"], default="warp",
+                        help="NanoDet: its warpPerspective (default), or cv2.resize + border (for exploring)")
     options = parser.parse_args()
+    global NANODET_RESIZE
+    NANODET_RESIZE = options.nanodet_resize
     shared = os.environ.get("DETSERVE_SHARED_DIR") or os.path.join(SOURCE_DIR, "..", "shared")
     dev = os.path.join(shared, "images", "coco128-train")
     os.environ.setdefault("DETSERVE_DEV_SET", dev)
     if options.list:
-        for name, cfg in MODELS.items():
-            s = settings(cfg)
+        for name in options.model or list(MODELS):
+            cfg, s = MODELS[name], settings(MODELS[name])
             print("|".join([name, cfg["kind"], os.path.join(shared, cfg["path"]), str(s["score_threshold"]),
                             "" if s["iou_threshold"] is None else str(s["iou_threshold"]), s["class_map"] or ""]))
         return 0
