@@ -57,8 +57,10 @@ while IFS='|' read -r name kind path threshold iou class_map; do
   [ -z "$class_map" ] || args+=(--class-map "$class_map")
   if ! "$binary" "${args[@]}" >"$out/$name.detserve.log" 2>&1; then
     reason="$(grep -m1 -i 'error' "$out/$name.detserve.log" || tail -n1 "$out/$name.detserve.log")"
-    echo "    $name: detserve eval failed: $reason FAIL"
-    failures+=("$name: detserve eval failed: $reason")
+    shown="$("$python" "$reference" --show "$out/$name.json")"
+    echo "    $name: reference $shown; detserve eval failed: $reason FAIL"
+    summary+=("$name: reference $shown; detserve eval failed FAIL")
+    failures+=("$name: reference $shown; detserve eval failed: $reason")
     failed=1
     continue
   fi

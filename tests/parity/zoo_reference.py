@@ -7,6 +7,7 @@ recall at IoU .50 scores the person/vehicle SSDs.
                                                           metrics per model in DIR, and a table
   zoo_reference.py --list [--model NAME]...              the models, one "name|kind|path|settings"
                                                           line each (for zoo-accuracy-parity.sh)
+  zoo_reference.py --show DIR/NAME.json                   one line: the metrics of a JSON it wrote
   zoo_reference.py --detserve-recall NAME GT PRED         the recall of detserve's saved predictions
                                                           (eval --save-ground-truth/--save-predictions),
                                                           computed as the reference computes its own
@@ -547,6 +548,14 @@ def detserve_recall(name, gt_path, predictions_path):
     return recall_metrics(merged, mapped, SSD_THRESHOLD)
 
 
+def one_line(row):
+    """A reference JSON's headline: mAP, or the recall of each class."""
+    if row["kind"] == "map":
+        return f"mAP@[.50:.95] {row['map_50_95']:.4f}, mAP@.50 {row['map_50']:.4f}"
+    return ", ".join(f"{k} recall@.50 {v['recall']:.4f} ({v['found']}/{v['objects']})"
+                     for k, v in row["recall"].items() if v["recall"] is not None)
+
+
 def table(rows):
     lines = ["| model | mAP@[.50:.95] | mAP@.50 | recall@.50 (found/objects) | s |", "|---|---|---|---|---|"]
     for r in rows:
@@ -565,6 +574,7 @@ def main():
     parser.add_argument("--json-dir", help="write <model>.json here")
     parser.add_argument("--list", action="store_true")
     parser.add_argument("--detserve-recall", nargs=3, metavar=("NAME", "GT", "PRED"))
+    parser.add_argument("--show", metavar="JSON", help="print the headline of a reference JSON this wrote")
     parser.add_argument("--multi-label", dest="multi_label", action="store_const", const=True, default=None,
                         help="Ultralytics/YOLOv5: every class above the threshold (val's), not the best one")
     parser.add_argument("--iou", type=float, help="override the NMS IoU (for exploring)")
@@ -581,6 +591,9 @@ def main():
             cfg, s = MODELS[name], settings(MODELS[name])
             print("|".join([name, cfg["kind"], os.path.join(shared, cfg["path"]), str(s["score_threshold"]),
                             "" if s["iou_threshold"] is None else str(s["iou_threshold"]), s["class_map"] or ""]))
+        return 0
+    if options.show:
+        print(one_line(json.load(open(options.show))))
         return 0
     if options.detserve_recall:
         print(json.dumps(detserve_recall(*options.detserve_recall)))
