@@ -40,6 +40,7 @@ cd "$DETSERVE_ROOT"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 export DETSERVE_SHARED_DIR
+"$python" "$reference" --self-test || die "the reference's own self-test failed: fix tests/parity/zoo_reference.py first"
 only=()
 for m in ${DETSERVE_ZOO_MODELS:-}; do only+=(--model "$m"); done
 failed=0

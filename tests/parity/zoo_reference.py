@@ -7,6 +7,7 @@ recall at IoU .50 scores the person/vehicle SSDs.
                                                           metrics per model in DIR, and a table
   zoo_reference.py --list [--model NAME]...              the models, one "name|kind|path|settings"
                                                           line each (for zoo-accuracy-parity.sh)
+  zoo_reference.py --self-test                            its pure functions on hand-made inputs
   zoo_reference.py --show DIR/NAME.json                   one line: the metrics of a JSON it wrote
   zoo_reference.py --detserve-recall NAME GT PRED         the recall of detserve's saved predictions
                                                           (eval --save-ground-truth/--save-predictions),
@@ -568,6 +569,92 @@ def table(rows):
     return "\n".join(lines)
 
 
+# ---------------------------------------------------------------------------------------------
+# Self-test of the pure functions above on hand-made inputs (run before any model by the parity
+# script): a bug in the reference must not pass as a detserve bug, nor hide one.
+
+def self_test():
+    failures = []
+
+    def check(what, ok):
+        if not ok:
+            failures.append(what)
+
+    # NMS: per class, > threshold suppresses, = threshold keeps, other classes untouched, cap.
+    boxes = np.array([[0, 0, 10, 10], [0, 0, 10, 10.5], [5, 0, 15, 10], [0, 0, 10, 10], [20, 20, 30, 30]], dtype=np.float64)
+    scores = np.array([0.9, 0.8, 0.7, 0.6, 0.5])
+    classes = np.array([0, 0, 0, 1, 0])
+    check("nms keeps [0, 2, 3, 4] at IoU 0.5", nms_class_wise(boxes, scores, classes, 0.5, 100).tolist() == [0, 2, 3, 4])
+    check("nms keeps [0, 3, 4] at IoU 0.3", nms_class_wise(boxes, scores, classes, 0.3, 100).tolist() == [0, 3, 4])
+    check("nms caps at 2", nms_class_wise(boxes, scores, classes, 0.5, 2).tolist() == [0, 2])
+    check("IoU of halves is 1/3", abs(iou_matrix(boxes[:1], boxes[2:3])[0, 0] - 1 / 3) < 1e-12)
+
+    # Letterboxes: a box drawn in the input maps back onto the same pixels of the photo.
+    photo = np.zeros((480, 640, 3), np.uint8)
+    photo[100:200, 300:500] = 255
+    for prep, size in ((lambda img: ultralytics_letterbox(img, 640), 640), (lambda img: ultralytics_letterbox(img, 320), 320),
+                       (lambda img: nanodet_warp(img, 416), 416)):
+        tensor, back = prep(photo)
+        plane = tensor[0, 0] if tensor.shape[1] == 3 else tensor[0, :, :, 0]
+        lit = np.argwhere(plane > plane.min() + 0.5 * (plane.max() - plane.min()))
+        (y1, x1), (y2, x2) = lit.min(0), lit.max(0) + 1
+        got = back(np.array([[x1, y1, x2, y2]], dtype=np.float64))[0]
+        check(f"letterbox {size}: the white box maps back to [300, 100, 500, 200], got {got.round(1).tolist()}",
+              np.abs(got - [300, 100, 500, 200]).max() <= 640 / size + 0.5)
+    rgb, _ = ultralytics_letterbox(np.dstack([np.full((8, 8), v, np.uint8) for v in (10, 20, 30)]), 8)  # B, G, R
+    check("Ultralytics input is RGB /255", np.allclose(rgb[0, :, 0, 0], [30 / 255, 20 / 255, 10 / 255]))
+    grey, _ = ultralytics_letterbox(np.zeros((4, 8, 3), np.uint8), 8, layout="nhwc_u8")
+    check("Ultralytics pads 114, centred", grey.dtype == np.uint8 and grey[0, 0, 0, 0] == 114 and grey[0, 3, 0, 0] == 0
+          and grey[0, 6, 0, 0] == 114)
+
+    # GFL: a distribution all on bin k puts each side k·stride from the centre prior.
+    for offset, plus in ((0.0, True), (0.5, False)):
+        reg = np.full((4 + 1, 4 * 8), -50.0, np.float32)  # size 16, strides 8 and 16: 4 + 1 cells
+        reg[:, [2, 8 + 1, 16 + 3, 24 + 0]] = 50.0  # left 2, top 1, right 3, bottom 0 bins
+        b = gfl_boxes(reg, 16, [8, 16], 7, offset)
+        cx, cy = (1 + offset) * 8, (0 + offset) * 8  # cell 1 of stride 8: col 1, row 0
+        want = np.clip([cx - 16, cy - 8, cx + 24, cy], 0, 16)
+        check(f"gfl box (plus={plus}) {b[1].tolist()} == {want.tolist()}", np.allclose(b[1], want, atol=1e-4))
+
+    # FastestDet: one cell, tanh offsets, sigmoid sizes, obj × class.
+    fm = np.zeros((1, 85, 2, 2), np.float32)
+    fm[0, 0, 1, 0] = 0.8  # row 1, col 0 of a 2×2 grid: centre ((0 + 0.5) / 2, (1 + 0) / 2)
+    fm[0, 1, 1, 0], fm[0, 2, 1, 0] = np.arctanh(0.5), 0.0
+    fm[0, 3, 1, 0], fm[0, 4, 1, 0] = 0.0, np.log(0.25 / 0.75)
+    fm[0, 5 + 7, 1, 0] = 0.5
+    b, sc, cl, _ = decode_fastestdet([fm], {"score_threshold": 0.001, "input_wh": (100, 100)})
+    check(f"fastestdet one box, got {b.tolist()} {sc.tolist()} {cl.tolist()}", len(b) == 1 and cl[0] == 7
+          and abs(sc[0] - 0.4) < 1e-6 and np.allclose(b[0], [25 - 25, 50 - 12.5, 25 + 25, 50 + 12.5], atol=1e-3))
+
+    # YOLOv8 head: channel-major cx, cy, w, h, scores; best class.
+    p = np.zeros((1, 4 + 3, 2), np.float32)
+    p[0, :4, 1] = [50, 40, 20, 10]
+    p[0, 4 + 2, 1], p[0, 4 + 1, 1] = 0.9, 0.3
+    b, sc, cl, _ = decode_yolov8([p], {"score_threshold": 0.001, "multi_label": False})
+    check("yolov8 decode", len(b) == 1 and cl[0] == 2 and np.allclose(b[0], [40, 35, 60, 45]))
+
+    # DetectionOutput: rows after image_id -1 ignored, boxes normalised to the input.
+    d = np.zeros((1, 1, 4, 7), np.float32)
+    d[0, 0, 0] = [0, 2, 0.9, 0.1, 0.2, 0.3, 0.4]
+    d[0, 0, 1] = [-1, 0, 0, 0, 0, 0, 0]
+    d[0, 0, 2] = [0, 1, 0.8, 0, 0, 1, 1]
+    b, sc, cl, _ = decode_detection_output([d], {"score_threshold": 0.5, "input_wh": (200, 100)})
+    check("detection output", len(b) == 1 and cl[0] == 2 and np.allclose(b[0], [20, 20, 60, 40]))
+
+    # Recall: a merged class, one of two objects found at IoU >= .5, a low score ignored.
+    gt = {"info": {}, "images": [{"id": 1, "width": 100, "height": 100}],
+          "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10], "area": 100, "iscrowd": 0},
+                          {"id": 2, "image_id": 1, "category_id": 1, "bbox": [50, 50, 10, 10], "area": 100, "iscrowd": 0}],
+          "categories": [{"id": 1, "name": "vehicle"}]}
+    r = recall_metrics(gt, [{"image_id": 1, "category_id": 1, "score": 0.9, "bbox": [1, 0, 10, 10]},
+                            {"image_id": 1, "category_id": 1, "score": 0.4, "bbox": [50, 50, 10, 10]}], 0.5)
+    check(f"recall 1/2, got {r}", r["vehicle"]["found"] == 1 and r["vehicle"]["objects"] == 2)
+    for f in failures:
+        print("self-test FAIL", f)
+    print(f"self-test: {len(failures)} failure(s)" if failures else "self-test: ok")
+    return 1 if failures else 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", action="append", choices=sorted(MODELS), help="only these (repeatable)")
@@ -575,6 +662,7 @@ def main():
     parser.add_argument("--list", action="store_true")
     parser.add_argument("--detserve-recall", nargs=3, metavar=("NAME", "GT", "PRED"))
     parser.add_argument("--show", metavar="JSON", help="print the headline of a reference JSON this wrote")
+    parser.add_argument("--self-test", action="store_true", help="check the pure functions on hand-made inputs")
     parser.add_argument("--multi-label", dest="multi_label", action="store_const", const=True, default=None,
                         help="Ultralytics/YOLOv5: every class above the threshold (val's), not the best one")
     parser.add_argument("--iou", type=float, help="override the NMS IoU (for exploring)")
@@ -592,6 +680,8 @@ def main():
             print("|".join([name, cfg["kind"], os.path.join(shared, cfg["path"]), str(s["score_threshold"]),
                             "" if s["iou_threshold"] is None else str(s["iou_threshold"]), s["class_map"] or ""]))
         return 0
+    if options.self_test:
+        return self_test()
     if options.show:
         print(one_line(json.load(open(options.show))))
         return 0
