@@ -1,9 +1,13 @@
 #include "detserve/app/model_loader.hpp"
 
 #include <fstream>
+#include <iterator>
+#include <vector>
 
 #include "detserve/engine/engine_choice.hpp"
+#include "detserve/graph/image_layout.hpp"
 #include "detserve/graph/ir_reader.hpp"
+#include "detserve/graph/model_file_kind.hpp"
 
 namespace detserve::app {
 namespace {
@@ -56,6 +60,23 @@ void labels_from_framework_names(const graph::Graph& graph, const std::filesyste
     spec.labels_source = std::string("rt_info/") + kFrameworkNames;
 }
 
+// Refuses a file whose bytes are not what its extension says (an HTML page saved as .onnx, an
+// empty or cut-short file) before a reader or an engine makes less sense of it.
+void require_model_format(const std::filesystem::path& path, const std::string& extension) {
+    const bool ir = extension == ".xml";
+    if (!ir && extension != ".onnx") return;  // refused below as an unknown format
+    std::ifstream in(path, std::ios::binary);
+    if (!in.is_open()) throw std::runtime_error(path.string() + ": cannot open the file");
+    const std::vector<std::uint8_t> bytes{std::istreambuf_iterator<char>(in), {}};
+    const auto kind = graph::model_file_kind(bytes);
+    const auto expected = ir ? graph::ModelFormat::openvino_ir : graph::ModelFormat::onnx;
+    if (kind.format == expected) return;
+    std::string message = path.string() + ": not an " + (ir ? "OpenVINO IR" : "ONNX") + " file (";
+    if (kind.format == graph::ModelFormat::unknown) message += kind.what + ")";
+    else message += std::string("it is an ") + (ir ? "ONNX model: name it .onnx)" : "OpenVINO IR: name it .xml, beside its .bin)");
+    throw std::runtime_error(message);
+}
+
 }  // namespace
 
 std::optional<std::filesystem::path> sidecar_beside(const std::filesystem::path& model_path) {
@@ -78,10 +99,14 @@ Model load_model(const std::filesystem::path& path, SpecPolicy policy) {
     model.path = path;
     model.name = path.stem().string();
     const auto extension = path.extension().string();
+    require_model_format(path, extension);
     const auto sidecar = find_sidecar(path);
     if (extension == ".xml") {
         model.format = "openvino_ir";
-        model.graph = graph::read_ir(path);
+        // Describing a model (SpecPolicy::optional) needs no weights; running one does.
+        const bool describing = policy == SpecPolicy::optional;
+        model.graph = graph::read_ir(path, describing ? graph::WeightsPolicy::optional : graph::WeightsPolicy::required);
+        if (describing && !std::filesystem::exists(graph::ir_weights_path(path))) model.missing_weights = graph::ir_weights_path(path);
         auto spec = spec_from_rt_info(*model.graph, path);
         // A sidecar beside the model overrides what the IR carries (it is how a user adjusts a model
         // they did not convert); config/models/ only fills in for an IR that carries nothing.
@@ -109,11 +134,19 @@ Model load_model(const std::filesystem::path& path, SpecPolicy policy) {
         const auto parameters = model.graph->parameters();
         if (parameters.size() != 1) throw std::runtime_error(path.string() + ": a detector must have exactly one input");
         const auto& shape = parameters[0]->outputs[0].shape;
-        if (shape.size() != 4 || shape[1] != 3)
+        graph::ImageLayout layout;
+        try {
+            layout = graph::image_layout(*parameters[0]);
+        } catch (const graph::ModelError& e) {
+            throw std::runtime_error(path.string() + ": " + e.what());
+        }
+        if (shape[layout.channels] != 3)
             throw std::runtime_error(path.string() + ": input '" + parameters[0]->name + "' has shape " +
-                                     graph::shape_to_string(shape) + ", expected [N,3,H,W]");
-        model.input_height = static_cast<int>(shape[2]);
-        model.input_width = static_cast<int>(shape[3]);
+                                     graph::shape_to_string(shape) + ", " + layout.name() + " by " + layout.source +
+                                     ": expected 3 colour channels");
+        model.input_layout = layout.name();
+        model.input_height = static_cast<int>(shape[layout.height]);
+        model.input_width = static_cast<int>(shape[layout.width]);
     } else if (extension == ".onnx") {
         model.format = "onnx";
         if (!sidecar)
@@ -137,8 +170,11 @@ Model load_model(const std::filesystem::path& path, SpecPolicy policy) {
 
 std::vector<std::unique_ptr<engine::CompiledModel>> compile_streams(const Model& model,
                                                                     const engine::EngineOptions& options) {
+    if (model.missing_weights)
+        throw std::runtime_error(model.path.string() + ": cannot run: its weights file '" + model.missing_weights->string() +
+                                 "' does not exist (an OpenVINO IR is the .xml and the .bin beside it)");
     const engine::ModelSource source{model.path, model.graph ? &*model.graph : nullptr, model.input_width,
-                                     model.input_height};
+                                     model.input_height, model.input_layout};
     return engine::compile_streams(source, options);
 }
 

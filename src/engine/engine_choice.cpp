@@ -92,7 +92,7 @@ std::vector<std::unique_ptr<CompiledModel>> compile_streams(const ModelSource& s
     if (kind == EngineKind::opencv) return compile_opencv_streams(source, options);
 #ifdef DETSERVE_HAVE_OPENVINO
     try {
-        return compile_openvino(source.path, options, source.input_width, source.input_height);
+        return compile_openvino(source.path, options, source.input_width, source.input_height, source.input_layout);
     } catch (const RuntimeUnavailable& e) {
         // Only `auto` falls back, and only when OpenVINO itself cannot run (not for a model it rejects).
         if (options.engine != EngineKind::automatic) throw;

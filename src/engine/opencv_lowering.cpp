@@ -6,6 +6,7 @@
 #include <set>
 #include <string_view>
 
+#include "detserve/graph/image_layout.hpp"
 #include "detserve/graph/passes.hpp"
 
 namespace detserve::engine {
@@ -40,6 +41,7 @@ public:
         LoweredNet out;
         std::vector<std::string> input_names;
         for (const graph::Node* parameter : graph_.parameters()) {
+            require_float_input(*parameter);
             const int index = static_cast<int>(input_names.size());
             input_names.push_back(parameter->name);
             pins_[Source{parameter->id, 0}] = {0, index};
@@ -47,6 +49,7 @@ public:
         }
         if (input_names.empty()) throw EngineError(graph_.name + ": the model has no Parameter");
         net_.setInputsNames(input_names);
+        for (std::size_t i = 0; i < input_names.size(); ++i) take_nchw(*graph_.parameters()[i], static_cast<int>(i), out.inputs[i]);
 
         const auto& table = lowering_table();
         for (const auto id : graph_.topological_order()) {
@@ -132,6 +135,40 @@ public:
     }
 
 private:
+    // The net's input is what we feed: an f32 batch. An f16 input is fed f32 and the net computes
+    // in f32 (as for its f16 weights); integer inputs (u8 with the scaling in the graph) it cannot take.
+    void require_float_input(const Node& parameter) const {
+        const auto type = parameter.outputs.at(0).type;
+        if (type == graph::ElementType::f32 || type == graph::ElementType::f16) return;
+        throw EngineError("OpenCV engine: input '" + parameter.name + "' is " + std::string(graph::to_string(type)) + " " +
+                          graph::shape_to_string(parameter.outputs[0].shape) +
+                          ", and this engine feeds f32 only: run the model on the OpenVINO engine (engine openvino)");
+    }
+
+    // We feed NCHW; an image input the graph takes as NHWC gets a Permute to it in front.
+    void take_nchw(const Node& parameter, int index, LoweredInput& input) {
+        const auto& shape = parameter.outputs.at(0).shape;
+        if (shape.size() != 4) return;
+        graph::ImageLayout layout;
+        try {
+            layout = graph::image_layout(parameter);
+        } catch (const graph::ModelError&) {
+            return;  // not an image batch we know the layout of: fed as declared
+        }
+        if (layout.name() == "NCHW") return;
+        if (layout.name() != "NHWC")
+            throw EngineError("OpenCV engine: input '" + parameter.name + "' is " + layout.name() + " (by " + layout.source +
+                              "); this engine feeds NCHW or NHWC only");
+        cv::dnn::LayerParams params;
+        params.name = parameter.name + "/to_nhwc";
+        params.type = "Permute";
+        params.set("order", int_array({0, 2, 3, 1}));
+        const int id = net_.addLayer(params.name, params.type, params);
+        net_.connect(0, index, id, 0);
+        pins_[Source{parameter.id, 0}] = {id, 0};
+        input.shape = {shape[0], shape[3], shape[1], shape[2]};
+    }
+
     std::pair<int, int> pin_of(const Node& node, std::size_t input) const {
         const Source& source = node.inputs.at(input).source;
         auto it = pins_.find(source);

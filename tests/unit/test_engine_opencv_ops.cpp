@@ -29,7 +29,7 @@ public:
         node.type = "Parameter";
         node.attrs.set("shape", join_ints(shape));
         node.attrs.set("element_type", "f32");
-        node.outputs.push_back(Port{ElementType::f32, shape, "images"});
+        node.outputs.push_back(Port{ElementType::f32, shape, "images", {}});
         return add(std::move(node));
     }
     Source constant(Node node) { return add(std::move(node)); }
@@ -40,7 +40,7 @@ public:
         node.type = type;
         for (const auto& [key, value] : attrs) node.attrs.set(key, value);
         for (const auto& source : inputs) node.inputs.push_back({source, graph.port_of(source)});
-        node.outputs.push_back(Port{type_out, shape_out, name});
+        node.outputs.push_back(Port{type_out, shape_out, name, {}});
         return add(std::move(node));
     }
     void result(const Source& source) {
