@@ -47,9 +47,14 @@ std::vector<std::unique_ptr<CompiledModel>> compile_opencv_streams(const ModelSo
     if (options.threads > 0) cv::setNumThreads(options.threads);
     std::vector<std::unique_ptr<CompiledModel>> streams;
     for (int s = 0; s < std::max(1, options.streams); ++s) {
-        if (source.graph)
-            streams.push_back(compile_opencv(*source.graph, options));
-        else
+        if (source.graph) {
+            // The lowering names the layer; the user also needs the file.
+            try {
+                streams.push_back(compile_opencv(*source.graph, options));
+            } catch (const EngineError& e) {
+                throw EngineError(source.path.string() + ": " + e.what());
+            }
+        } else
             streams.push_back(compile_opencv_onnx(source.path, options));
     }
     return streams;

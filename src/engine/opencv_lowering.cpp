@@ -2,6 +2,7 @@
 // build a Net (addLayer + connect).
 #include "opencv_lowering.hpp"
 
+#include <cctype>
 #include <map>
 #include <set>
 #include <string_view>
@@ -24,6 +25,13 @@ struct SourceLess {
 class Lowering;
 using LowerFn = void (*)(Lowering&, const Node&);
 const std::map<std::string, LowerFn>& lowering_table();
+
+// OpenVINO creates IR ops case-insensitively (Model Optimizer writes "ReLU", "PReLU"): the table
+// is keyed by lowercase op names.
+std::string lowercase(std::string text) {
+    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+}
 
 cv::dnn::DictValue int_array(const std::vector<std::int64_t>& values) {
     std::vector<int> ints(values.begin(), values.end());
@@ -59,7 +67,7 @@ public:
                 out.outputs.push_back(lower_result(node));
                 continue;
             }
-            auto it = table.find(node.type);
+            auto it = table.find(lowercase(node.type));
             if (it == table.end())
                 throw EngineError("OpenCV engine: op '" + node.type + "' (layer '" + node.name + "', id " +
                                   std::to_string(node.id) + ") is not supported");
@@ -407,21 +415,21 @@ void lower_transpose(Lowering& lo, const Node& node) {
 
 const std::map<std::string, LowerFn>& lowering_table() {
     static const std::map<std::string, LowerFn> table{
-        {"Convolution", lower_convolution},
-        {"GroupConvolution", lower_convolution},
-        {"MaxPool", lower_max_pool},
-        {"PRelu", lower_prelu},
-        {"Relu", lower_relu},
-        {"Sigmoid", lower_sigmoid},
-        {"Swish", lower_swish},
-        {"Power", lower_power},
-        {"Add", lower_add},
-        {"Multiply", lower_multiply},
-        {"Concat", lower_concat},
-        {"Interpolate", lower_interpolate},
-        {"VariadicSplit", lower_variadic_split},
-        {"Reshape", lower_reshape},
-        {"Transpose", lower_transpose},
+        {"convolution", lower_convolution},
+        {"groupconvolution", lower_convolution},
+        {"maxpool", lower_max_pool},
+        {"prelu", lower_prelu},
+        {"relu", lower_relu},
+        {"sigmoid", lower_sigmoid},
+        {"swish", lower_swish},
+        {"power", lower_power},
+        {"add", lower_add},
+        {"multiply", lower_multiply},
+        {"concat", lower_concat},
+        {"interpolate", lower_interpolate},
+        {"variadicsplit", lower_variadic_split},
+        {"reshape", lower_reshape},
+        {"transpose", lower_transpose},
     };
     return table;
 }
