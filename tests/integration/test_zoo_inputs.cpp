@@ -26,6 +26,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "../support/temp_dir.hpp"
+#include "detserve/app/model_loader.hpp"
 #include "detserve/engine/engine_choice.hpp"
 #include "detserve/graph/image_layout.hpp"
 #include "detserve/graph/ir_reader.hpp"
@@ -283,4 +284,80 @@ TEST(ZooInputsRefused, TheOpenVinoEngineRefusesAnInputItCannotFeedSayingWhy) {
 
     // u8 NHWC, as yolov8n-int8-u8-nhwc: compiles, and takes our f32 NCHW.
     EXPECT_EQ(openvino_error(write_relu_ir(dir.path(), graph::ElementType::u8, {1, 8, 8, 3})), "no error");
+}
+
+// Read by us, written back by our writer (layer rt_info and port layouts included), the file is one
+// OpenVINO reads and runs to the same outputs.
+TEST_P(ZooInputs, WrittenBackByOurWriterOpenVinoRunsItTheSame) {
+    if (!engine::openvino_built()) GTEST_SKIP() << "skipped: this detserve was built without OpenVINO";
+    const graph::Graph model = graph::read_ir(path_);
+    detserve::test::TempDir dir;
+    const fs::path copy = dir.path() / GetParam().file;
+    graph::write_ir(model, copy);
+    const graph::Graph reread = graph::read_ir(copy);
+    EXPECT_EQ(graph::serialize_ir(reread).xml, graph::serialize_ir(model).xml);
+
+    const graph::Node& input = *model.parameters().at(0);
+    const auto layout = graph::image_layout(input);
+    EXPECT_EQ(graph::image_layout(*reread.parameters().at(0)), layout);
+    const int width = static_cast<int>(input.outputs[0].shape[layout.width]);
+    const int height = static_cast<int>(input.outputs[0].shape[layout.height]);
+    const Tensor batch = photo_batch(width, height, GetParam().unit_range);
+    ASSERT_FALSE(batch.data.empty()) << test::missing_photo_message("dog.jpg");
+    engine::EngineOptions options;
+    options.engine = engine::EngineKind::openvino;
+    options.precision = engine::Precision::f32;
+    options.max_batch = 1;
+    const auto original = engine::compile_streams({path_, &model, width, height, layout.name()}, options).at(0)->infer(batch);
+    const auto written = engine::compile_streams({copy, &reread, width, height, layout.name()}, options).at(0)->infer(batch);
+    ASSERT_EQ(written.size(), original.size());
+    for (std::size_t i = 0; i < original.size(); ++i) {
+        EXPECT_EQ(written[i].second.shape, original[i].second.shape);
+        EXPECT_EQ(written[i].second.data, original[i].second.data) << original[i].first;
+    }
+}
+
+// The files of the zoo that are not runnable detectors: each is said for what it is, naming it.
+class ZooFiles : public ::testing::Test {
+protected:
+    static fs::path file(const std::string& folder, const std::string& name) { return zoo_dir() / folder / name; }
+    static std::string load_error(const fs::path& path) {
+        try {
+            detserve::app::load_model(path);
+        } catch (const std::exception& e) {
+            return e.what();
+        }
+        return "no error";
+    }
+};
+
+TEST_F(ZooFiles, AnXmlWithoutItsBinIsDescribedAndRefusedToRun) {
+    const fs::path xml = file("ssdlite-mobilenet-v2-xml-only", "ssdlite_mobilenet_v2.xml");
+    if (!fs::exists(xml)) GTEST_SKIP() << "skipped: " << xml.lexically_normal().string() << " not found";
+    const auto described = detserve::app::load_model(xml, detserve::app::SpecPolicy::optional);
+    ASSERT_TRUE(described.missing_weights.has_value());
+    EXPECT_EQ(described.missing_weights->filename(), "ssdlite_mobilenet_v2.bin");
+    const graph::Node& input = *described.graph->parameters().at(0);
+    EXPECT_EQ(input.outputs[0].type, graph::ElementType::u8);
+    EXPECT_EQ(input.outputs[0].shape, (graph::Shape{1, 300, 300, 3}));
+    EXPECT_EQ(described.input_layout, "NHWC");
+    EXPECT_EQ(described.graph->results().at(0)->inputs[0].port.shape, (graph::Shape{1, 1, 100, 7}));
+
+    const auto message = load_error(xml);
+    EXPECT_NE(message.find(xml.string()), std::string::npos) << message;
+    EXPECT_NE(message.find("ssdlite_mobilenet_v2.bin' does not exist"), std::string::npos) << message;
+}
+
+TEST_F(ZooFiles, IrV3IsRefusedSayingSo) {
+    const fs::path xml = file("face-detection-retail-0004-irv3-legacy", "face-detection-retail-0004.xml");
+    if (!fs::exists(xml)) GTEST_SKIP() << "skipped: " << xml.lexically_normal().string() << " not found";
+    const auto message = load_error(xml);
+    EXPECT_NE(message.find(xml.string() + ": unsupported IR version '3'"), std::string::npos) << message;
+    EXPECT_NE(message.find("IR v10 and v11 only"), std::string::npos) << message;
+}
+
+TEST_F(ZooFiles, AnHtmlPageSavedAsOnnxIsRefusedSayingSo) {
+    const fs::path page = file("not-a-model-html-as-onnx", "face_detection_yunet_2023mar.onnx");
+    if (!fs::exists(page)) GTEST_SKIP() << "skipped: " << page.lexically_normal().string() << " not found";
+    EXPECT_EQ(load_error(page), page.string() + ": not an ONNX file (it is an HTML page)");
 }
