@@ -135,7 +135,8 @@ Port read_port(pugi::xml_node xml, const Node& node, const std::string& source, 
         port.shape.push_back(*value);
     }
     port.names = xml.attribute("names").value();
-    if (const RtInfo* layout = read_attributes(xml.child("rt_info")).child("layout")) port.layout = layout->value;
+    const RtInfo rt_info = read_attributes(xml.child("rt_info"));
+    if (const RtInfo* layout = rt_info.child("layout")) port.layout = layout->value;
     return port;
 }
 
