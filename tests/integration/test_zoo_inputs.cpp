@@ -361,3 +361,45 @@ TEST_F(ZooFiles, AnHtmlPageSavedAsOnnxIsRefusedSayingSo) {
     if (!fs::exists(page)) GTEST_SKIP() << "skipped: " << page.lexically_normal().string() << " not found";
     EXPECT_EQ(load_error(page), page.string() + ": not an ONNX file (it is an HTML page)");
 }
+
+// An NHWC input that says so only by its old_api_map_order, and whose shape misleads (3 rows, like
+// 3 channels): the OpenVINO engine takes the layout our reader found, and transposes our NCHW.
+TEST(ZooInputsLayout, OldApiMapOrderAloneMakesTheOpenVinoEngineFeedNhwc) {
+    if (!engine::openvino_built()) GTEST_SKIP() << "skipped: this detserve was built without OpenVINO";
+    detserve::test::TempDir dir;
+    const graph::Shape nhwc{1, 3, 5, 3};  // H 3, W 5, C 3
+    graph::Graph g;
+    graph::Node input;
+    input.name = "Placeholder";
+    input.type = "Parameter";
+    input.attrs.set("shape", graph::join_ints(nhwc));
+    input.attrs.set("element_type", "f32");
+    input.rt_info.child_or_add("old_api_map_order").value = "0, 2, 3, 1";
+    input.outputs.push_back(graph::Port{graph::ElementType::f32, nhwc, "Placeholder", {}});
+    const auto id = g.add_node(std::move(input)).id;
+    graph::Node output;
+    output.name = "output0/sink_port_0";
+    output.type = "Result";
+    output.inputs.push_back({graph::Source{id, 0}, graph::Port{graph::ElementType::f32, nhwc, {}, {}}});
+    g.add_node(std::move(output));
+    graph::write_ir(g, dir.path() / "legacy.xml");
+
+    const auto model = detserve::app::load_model(dir.path() / "legacy.xml", detserve::app::SpecPolicy::optional);
+    EXPECT_EQ(model.input_layout, "NHWC");
+    EXPECT_EQ(model.input_width, 5);
+    EXPECT_EQ(model.input_height, 3);
+    engine::EngineOptions options;
+    options.engine = engine::EngineKind::openvino;
+    options.precision = engine::Precision::f32;
+    const auto compiled = detserve::app::compile_model(model, options);
+    Tensor nchw{{1, 3, 3, 5}, {}};
+    for (std::size_t i = 0; i < nchw.elements(); ++i) nchw.data.push_back(static_cast<float>(i));
+    const auto out = compiled->infer(nchw);
+    ASSERT_EQ(out.size(), 1u);
+    ASSERT_EQ(out[0].second.shape, (std::vector<std::int64_t>{1, 3, 5, 3}));
+    // NHWC element (y, x, c) is NCHW element (c, y, x).
+    for (int y = 0; y < 3; ++y)
+        for (int x = 0; x < 5; ++x)
+            for (int c = 0; c < 3; ++c)
+                EXPECT_EQ(out[0].second.data[(y * 5 + x) * 3 + c], nchw.data[(c * 3 + y) * 5 + x]) << y << "," << x << "," << c;
+}
