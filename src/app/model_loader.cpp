@@ -3,14 +3,16 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
-#include <tuple>
+#include <vector>
 
 #include "detserve/app/metadata_yaml.hpp"
 #include "detserve/app/model_spec_sources.hpp"
 #include "detserve/detect/omz_models.hpp"
 
 #include "detserve/engine/engine_choice.hpp"
+#include "detserve/graph/image_layout.hpp"
 #include "detserve/graph/ir_reader.hpp"
+#include "detserve/graph/model_file_kind.hpp"
 
 namespace detserve::app {
 namespace {
@@ -121,12 +123,21 @@ void apply(const ResolvedSpec& resolved, Model& model) {
     for (const auto& warning : resolved.warnings) std::clog << "detserve: " << model.path.string() << ": " << warning << "\n";
 }
 
-// (width, height) of a [N,C,H,W] or [N,H,W,C] input with 3 channels; (0, 0) otherwise.
-std::pair<int, int> input_size_of(const graph::Shape& shape) {
-    if (shape.size() != 4) return {0, 0};
-    if (shape[1] == 3) return {static_cast<int>(shape[3]), static_cast<int>(shape[2])};
-    if (shape[3] == 3) return {static_cast<int>(shape[2]), static_cast<int>(shape[1])};
-    return {0, 0};
+// Refuses a file whose bytes are not what its extension says (an HTML page saved as .onnx, an
+// empty or cut-short file) before a reader or an engine makes less sense of it.
+void require_model_format(const std::filesystem::path& path, const std::string& extension) {
+    const bool ir = extension == ".xml";
+    if (!ir && extension != ".onnx") return;  // refused below as an unknown format
+    std::ifstream in(path, std::ios::binary);
+    if (!in.is_open()) throw std::runtime_error(path.string() + ": cannot open the file");
+    const std::vector<std::uint8_t> bytes{std::istreambuf_iterator<char>(in), {}};
+    const auto kind = graph::model_file_kind(bytes);
+    const auto expected = ir ? graph::ModelFormat::openvino_ir : graph::ModelFormat::onnx;
+    if (kind.format == expected) return;
+    std::string message = path.string() + ": not an " + (ir ? "OpenVINO IR" : "ONNX") + " file (";
+    if (kind.format == graph::ModelFormat::unknown) message += kind.what + ")";
+    else message += std::string("it is an ") + (ir ? "ONNX model: name it .onnx)" : "OpenVINO IR: name it .xml, beside its .bin)");
+    throw std::runtime_error(message);
 }
 
 }  // namespace
@@ -155,6 +166,7 @@ Model load_model(const std::filesystem::path& path, SpecPolicy policy) {
     model.path = path;
     model.name = path.stem().string();
     const auto extension = path.extension().string();
+    require_model_format(path, extension);
     // Lowest priority first: detserve's shipped spec for a file of this name, the file's own
     // metadata, then the user's sidecar beside it.
     std::vector<SpecSource> sources;
@@ -164,7 +176,10 @@ Model load_model(const std::filesystem::path& path, SpecPolicy policy) {
     std::vector<detect::OutputShape> outputs;
     if (extension == ".xml") {
         model.format = "openvino_ir";
-        model.graph = graph::read_ir(path);
+        // Describing a model (SpecPolicy::optional) needs no weights; running one does.
+        const bool describing = policy == SpecPolicy::optional;
+        model.graph = graph::read_ir(path, describing ? graph::WeightsPolicy::optional : graph::WeightsPolicy::required);
+        if (describing && !std::filesystem::exists(graph::ir_weights_path(path))) model.missing_weights = graph::ir_weights_path(path);
         if (auto yaml = metadata_yaml_source(path, warnings)) sources.push_back(std::move(*yaml));
         if (auto names = framework_names_source(*model.graph, warnings)) sources.push_back(std::move(*names));
         if (const graph::RtInfo* info = model.graph->rt_info.child(kModelInfo))
@@ -176,10 +191,19 @@ Model load_model(const std::filesystem::path& path, SpecPolicy policy) {
             sources.insert(sources.begin(), SpecSource{"the input's element type (u8: pixels as they are)",
                                                        {{"mean_values", 0}, {"scale_values", 1}}, true});
         const auto& shape = parameters[0]->outputs[0].shape;
-        std::tie(model.input_width, model.input_height) = input_size_of(shape);
-        if (model.input_width == 0)
+        graph::ImageLayout layout;
+        try {
+            layout = graph::image_layout(*parameters[0]);
+        } catch (const graph::ModelError& e) {
+            throw std::runtime_error(path.string() + ": " + e.what());
+        }
+        if (shape[layout.channels] != 3)
             throw std::runtime_error(path.string() + ": input '" + parameters[0]->name + "' has shape " +
-                                     graph::shape_to_string(shape) + ", expected [N,3,H,W] or [N,H,W,3]");
+                                     graph::shape_to_string(shape) + ", " + layout.name() + " by " + layout.source +
+                                     ": expected 3 colour channels");
+        model.input_layout = layout.name();
+        model.input_height = static_cast<int>(shape[layout.height]);
+        model.input_width = static_cast<int>(shape[layout.width]);
         outputs = output_shapes(*model.graph);
     } else if (extension == ".onnx") {
         model.format = "onnx";
@@ -216,8 +240,11 @@ Model load_model(const std::filesystem::path& path, SpecPolicy policy) {
 
 std::vector<std::unique_ptr<engine::CompiledModel>> compile_streams(const Model& model,
                                                                     const engine::EngineOptions& options) {
+    if (model.missing_weights)
+        throw std::runtime_error(model.path.string() + ": cannot run: its weights file '" + model.missing_weights->string() +
+                                 "' does not exist (an OpenVINO IR is the .xml and the .bin beside it)");
     const engine::ModelSource source{model.path, model.graph ? &*model.graph : nullptr, model.input_width,
-                                     model.input_height};
+                                     model.input_height, model.input_layout};
     return engine::compile_streams(source, options);
 }
 

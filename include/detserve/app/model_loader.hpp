@@ -28,7 +28,11 @@ struct Model {
     std::vector<std::string> spec_warnings;  // metadata fields that were ignored, and why
     std::string family_reason;               // how the decoder family was settled
     int input_width = 0, input_height = 0;
+    std::string input_layout;           // IR only: "NCHW" or "NHWC" (graph/image_layout.hpp)
     std::optional<graph::Graph> graph;  // IR only
+    // An IR described without its weights (SpecPolicy::optional): the .bin that does not exist.
+    // Such a model is refused by compile_streams.
+    std::optional<std::filesystem::path> missing_weights;
 };
 
 // `<model>.json` beside the model (the user's), `config/models/<stem>.json` under the working
@@ -39,8 +43,9 @@ std::optional<std::filesystem::path> find_sidecar(const std::filesystem::path& m
 
 enum class SpecPolicy { required, optional };
 
-// With SpecPolicy::optional an IR without any ModelSpec still loads (spec_source stays empty):
-// enough to describe it, not to run it.
+// With SpecPolicy::optional an IR without any ModelSpec still loads (spec_source stays empty), and
+// so does one whose .bin is missing (missing_weights): enough to describe it, not to run it.
+// A file whose content is not the format its extension names is refused, naming it.
 Model load_model(const std::filesystem::path& path, SpecPolicy policy = SpecPolicy::required);
 
 // The model on the engine options.engine names (auto: OpenVINO when this build has it), once for
