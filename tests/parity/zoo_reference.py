@@ -288,7 +288,7 @@ def decode_fastestdet(outputs, cfg):
     p = fm.reshape(H * W, -1)
     rows, cols = np.divmod(np.arange(H * W), W)
     cls = p[:, 5:].argmax(1)
-    score = p[:, 0] * p[np.arange(len(p)), 5 + cls]
+    score = p[:, 0] ** 0.6 * p[np.arange(len(p)), 5 + cls] ** 0.4
     keep = score > cfg["score_threshold"]
     p, rows, cols, cls, score = p[keep], rows[keep], cols[keep], cls[keep], score[keep]
     bcx = (cols + np.tanh(p[:, 1])) / W
