@@ -102,18 +102,30 @@ void ServiceMetrics::set_connections(std::size_t open, std::size_t worker_thread
     received_bytes_.advance_to(static_cast<double>(received_bytes));
 }
 
+namespace {
+
+// Sets the info child of `labels` (labels[0] is the model) to 1, dropping the model's earlier one.
+void replace_info(GaugeFamily& family, std::map<std::string, std::vector<std::string>>& current,
+                  std::vector<std::string> labels) {
+    auto& previous = current[labels.front()];
+    if (!previous.empty() && previous != labels) family.remove(previous);
+    family.with(labels).set(1);
+    previous = std::move(labels);
+}
+
+}  // namespace
+
 void ServiceMetrics::set_model_info(const ModelInfo& info) {
-    model_info_
-        .with({info.model, info.format, info.engine, info.target, info.family, info.precision,
-               info.input})
-        .set(1);
+    std::lock_guard lock(info_mutex_);
+    replace_info(model_info_, model_info_labels_,
+                 {info.model, info.format, info.engine, info.target, info.family, info.precision, info.input});
 }
 
 void ServiceMetrics::set_engine_info(const EngineInfo& info) {
-    engine_info_
-        .with({info.model, info.engine, info.version, info.device, info.precision, std::to_string(info.streams),
-               std::to_string(info.threads), info.cpu_isa})
-        .set(1);
+    std::lock_guard lock(info_mutex_);
+    replace_info(engine_info_, engine_info_labels_,
+                 {info.model, info.engine, info.version, info.device, info.precision, std::to_string(info.streams),
+                  std::to_string(info.threads), info.cpu_isa});
 }
 
 void ServiceMetrics::set_ready(bool ready) { ready_.set(ready ? 1 : 0); }

@@ -426,3 +426,28 @@ TEST(ServerMetrics, EscapedExpositionParsesWithPromtool) {
     EXPECT_EQ(result.exit_code, 0) << result.output;
     EXPECT_EQ(result.output, "");
 }
+
+namespace detserve::server {
+namespace {
+
+TEST(ServerServiceMetrics, AReloadedModelsInfoReplacesItsEarlierOne) {
+    MetricsRegistry registry;
+    ServiceMetrics metrics(registry, 4, "0.1.0");
+    metrics.set_model_info({"people", "openvino_ir", "openvino", "cpu", "nanodet", "f32", "1x3x416x416"});
+    metrics.set_model_info({"cars", "onnx", "openvino", "cpu", "yolov8", "f32", "1x3x640x640"});
+    metrics.set_engine_info({"people", "openvino", "2026.4", "CPU", "f32", 1, 1, "avx2"});
+    // The repository's next version of "people" takes another input size and runs in bf16.
+    metrics.set_model_info({"people", "openvino_ir", "openvino", "cpu", "nanodet", "bf16", "1x3x320x320"});
+    metrics.set_engine_info({"people", "openvino", "2026.4", "CPU", "bf16", 1, 1, "avx2"});
+    const std::string text = registry.render();
+    EXPECT_EQ(text.find("input=\"1x3x416x416\""), std::string::npos) << text;
+    EXPECT_NE(text.find("detserve_model_info{model=\"people\",format=\"openvino_ir\",engine=\"openvino\",target=\"cpu\","
+                        "family=\"nanodet\",precision=\"bf16\",input=\"1x3x320x320\"} 1"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("detserve_model_info{model=\"cars\""), std::string::npos) << "other models keep theirs";
+    EXPECT_EQ(text.find("precision=\"f32\",streams"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace detserve::server

@@ -21,8 +21,11 @@
 // The two inference counters mirror Triton's nv_inference_count and nv_inference_exec_count.
 #include <cstddef>
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "detserve/pipeline/request.hpp"
 #include "detserve/server/metrics.hpp"
@@ -74,9 +77,10 @@ public:
     void set_in_flight(std::size_t requests);
     // At scrape time, from the HTTP server's own counts.
     void set_connections(std::size_t open, std::size_t worker_threads, std::uint64_t received_bytes);
-    // One detserve_model_info child per model, set to 1.
+    // One detserve_model_info child per model, set to 1; a model's earlier child (before a reload)
+    // is dropped.
     void set_model_info(const ModelInfo& info);
-    // One detserve_engine_info child per model, set to 1.
+    // One detserve_engine_info child per model, set to 1; as set_model_info.
     void set_engine_info(const EngineInfo& info);
     void set_ready(bool ready);
 
@@ -96,6 +100,8 @@ private:
     CounterFamily& rejected_;
     GaugeFamily& model_info_;
     GaugeFamily& engine_info_;
+    std::mutex info_mutex_;
+    std::map<std::string, std::vector<std::string>> model_info_labels_, engine_info_labels_;  // by model
     Gauge& ready_;
 };
 
