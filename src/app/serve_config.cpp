@@ -359,7 +359,8 @@ const std::vector<Setting>& settings() {
                "choice, bf16 on CPUs with AVX512-BF16 or AMX; the precision used is reported in /v1/models"),
         integer("streams", &C::streams, 1, 64,
                 "engine streams, each running one forward at a time (OpenVINO: NUM_STREAMS, one infer request "
-                "each; OpenCV: one net each)"),
+                "each; OpenCV: one net each); with several models, a model that sets none gets streams / models "
+                "(at least 1)"),
         integer("threads", &C::threads, 1, 256,
                 "threads per stream (OpenVINO: INFERENCE_NUM_THREADS is streams x threads; OpenCV: "
                 "process-wide, so every stream gets the same)"),

@@ -28,7 +28,8 @@ std::string checked_choice(const Json& value, const std::string& key, const std:
     std::string listed;
     for (const auto& name : names) listed += (listed.empty() ? "" : ", ") + name;
     if (!value.is_string()) throw BadEntryValue{"expected one of " + listed + ", got " + value.dump()};
-    if (!accepts(value.get<std::string>())) throw BadEntryValue{"unknown " + key + " " + value.dump() + " (" + listed + ")"};
+    if (!accepts(value.get<std::string>()))
+        throw BadEntryValue{"unknown " + key + " " + value.dump() + " (" + listed + ")"};
     return value.get<std::string>();
 }
 
