@@ -188,9 +188,11 @@ def stretch(image_bgr, width, height, scale=1.0, interpolation=cv2.INTER_LINEAR,
     tensor = img[None] if layout == "nhwc" else img.transpose(2, 0, 1)[None]
 
     def back(boxes):
+        # Clipped to the image, as any detector's output is drawn and scored (FastestDet's boxes
+        # near the border reach past it; COCO's ground truth never does).
         out = boxes.copy()
-        out[:, [0, 2]] *= w / width
-        out[:, [1, 3]] *= h / height
+        out[:, [0, 2]] = np.clip(out[:, [0, 2]] * (w / width), 0, w)
+        out[:, [1, 3]] = np.clip(out[:, [1, 3]] * (h / height), 0, h)
         return out
     return np.ascontiguousarray(tensor), back
 
@@ -279,9 +281,10 @@ def decode_nanodet_legacy(outputs, cfg):
 
 
 def decode_fastestdet(outputs, cfg):
-    """FastestDet (example/onnx-runtime/runtime.py, utils/tool.py handel_preds): [1, 85, H, W];
+    """FastestDet (example/onnx-runtime/runtime.py of the 352 IoU-aware weights): [1, 85, H, W];
     channel 0 objectness (sigmoid inside the graph), 1–4 raw box, 5–84 class scores (softmax
-    inside the graph). Score = obj × max class; centre ((col + tanh(x)) / W, (row + tanh(y)) / H),
+    inside the graph). Score = obj^0.6 × max class^0.4 (later versions of the repository, for
+    other weights, multiply them plainly); centre ((col + tanh(x)) / W, (row + tanh(y)) / H),
     size (sigmoid(w), sigmoid(h)), all relative to the input."""
     fm = outputs[0][0].transpose(1, 2, 0)  # H, W, 85
     H, W = fm.shape[:2]
@@ -616,7 +619,7 @@ def self_test():
         want = np.clip([cx - 16, cy - 8, cx + 24, cy], 0, 16)
         check(f"gfl box (plus={plus}) {b[1].tolist()} == {want.tolist()}", np.allclose(b[1], want, atol=1e-4))
 
-    # FastestDet: one cell, tanh offsets, sigmoid sizes, obj × class.
+    # FastestDet: one cell, tanh offsets, sigmoid sizes, obj^0.6 × class^0.4.
     fm = np.zeros((1, 85, 2, 2), np.float32)
     fm[0, 0, 1, 0] = 0.8  # row 1, col 0 of a 2×2 grid: centre ((0 + 0.5) / 2, (1 + 0) / 2)
     fm[0, 1, 1, 0], fm[0, 2, 1, 0] = np.arctanh(0.5), 0.0
@@ -624,7 +627,7 @@ def self_test():
     fm[0, 5 + 7, 1, 0] = 0.5
     b, sc, cl, _ = decode_fastestdet([fm], {"score_threshold": 0.001, "input_wh": (100, 100)})
     check(f"fastestdet one box, got {b.tolist()} {sc.tolist()} {cl.tolist()}", len(b) == 1 and cl[0] == 7
-          and abs(sc[0] - 0.4) < 1e-6 and np.allclose(b[0], [25 - 25, 50 - 12.5, 25 + 25, 50 + 12.5], atol=1e-3))
+          and abs(sc[0] - 0.8 ** 0.6 * 0.5 ** 0.4) < 1e-6 and np.allclose(b[0], [25 - 25, 50 - 12.5, 25 + 25, 50 + 12.5], atol=1e-3))
 
     # YOLOv8 head: channel-major cx, cy, w, h, scores; best class.
     p = np.zeros((1, 4 + 3, 2), np.float32)
