@@ -105,6 +105,15 @@ TEST(AppModelSpecSources, UnnamedLabels) {
     EXPECT_EQ(r.spec.labels.name(2), "class_2");
 }
 
+TEST(AppModelSpecSources, AnSsdNobodyKnowsGetsClassNLabels) {
+    const auto r = resolve_model_spec({}, {{"detection_out", {1, 1, 200, 7}}}, 300, 300);
+    EXPECT_EQ(r.spec.model_type, "ssd");
+    EXPECT_EQ(r.spec.labels.name(1), "class_1");
+    EXPECT_NE(origin_of(r, "labels").find("class_N"), std::string::npos) << origin_of(r, "labels");
+    EXPECT_FALSE(r.spec.reverse_input_channels);  // Open Model Zoo's BGR
+    EXPECT_EQ(r.spec.resize_type, "standard");
+}
+
 TEST(AppModelSpecSources, NothingSettlesTheFamily) {
     const auto message = error_of({}, {{"logits", {1, 1000}}});
     EXPECT_NE(message.find("'logits' [1,1000]"), std::string::npos) << message;
