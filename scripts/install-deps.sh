@@ -9,7 +9,8 @@
 #         $DETSERVE_CACHE_DIR/venv (python3 -m venv; pip)
 #   test  run + GoogleTest/GoogleMock/Google Benchmark, POCL (OpenCL on the CPU), clinfo, promtool,
 #         clang with its runtime libraries (libFuzzer, sanitizers), ccache; then the tests' and
-#         benchmarks' pinned Python reference runtimes (pycocotools, onnxruntime, onnx) in
+#         benchmarks' pinned Python reference runtimes (pycocotools, onnxruntime, onnx, and
+#         opencv-python-headless for the zoo accuracy reference) in
 #         $DETSERVE_CACHE_DIR/venv (python3 -m venv; pip)
 #
 # Nothing missing: exits 0 at once (no apt-get or pip call). Missing and root: `apt-get update`
@@ -49,12 +50,14 @@ test_pkgs=(
 # pip, into $DETSERVE_VENV (common.sh): the reference COCO evaluator tests/parity/coco_eval_parity.py
 # checks `detserve eval` against, and onnxruntime (+ onnx, to hand it a file's weights as
 # constants), the outside anchor of bench/engines.sh: bench only, detserve never loads them.
-test_venv_pins=(numpy==2.2.6 pycocotools==2.0.10 onnxruntime==1.32.0 onnx==1.23.2)
+# opencv-python-headless: the photo decoding and resizing of tests/parity/zoo_reference.py, the
+# zoo models' accuracy reference written from their own repositories (which use cv2).
+test_venv_pins=(numpy==2.2.6 pycocotools==2.0.10 onnxruntime==1.32.0 onnx==1.23.2 opencv-python-headless==5.0.0.93)
 
 case "$profile" in
   run)  wanted=("${run_pkgs[@]}") ;;
   test) wanted=("${run_pkgs[@]}" "${test_pkgs[@]}") ;;
-  -h|--help) sed -n '2,18s/^# \{0,1\}//p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,20s/^# \{0,1\}//p' "$0"; exit 0 ;;
   *) die "unknown profile '$profile' (expected: run or test)" ;;
 esac
 

@@ -18,6 +18,7 @@ const TITLES = {
   overloaded: 'Server busy',
   not_ready: 'Model still loading',
   model_load_failed: 'Model failed to load',
+  unknown_model: 'No such model',
   shutting_down: 'Server shutting down',
   deadline_exceeded: 'Took too long',
   unauthorized: 'API key needed',
@@ -104,11 +105,11 @@ async function send(url, init, what) {
   return response;
 }
 
-/** GET /v1/models: the served model's description. */
-export async function fetchModel() {
-  const response = await send('/v1/models', {}, 'Reading the model');
+/** GET /v1/models: every served model's description; the first is the server's default. */
+export async function fetchModels() {
+  const response = await send('/v1/models', {}, 'Reading the models');
   const { models } = await response.json();
-  return models[0];
+  return models;
 }
 
 function detectUrl(params) {
@@ -120,18 +121,21 @@ function imageRequest(file) {
   return { method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, body: file };
 }
 
-/** POST /v1/detect for one photo; resolves to the answer plus the browser's round trip in ms. */
-export async function detect(file) {
+/** POST /v1/detect?model= for one photo; resolves to the answer plus the browser's round trip in ms. */
+export async function detect(file, model) {
   const started = performance.now();
-  const response = await send(detectUrl({ threshold: REQUEST_THRESHOLD }), imageRequest(file), 'Uploading');
+  const params = { threshold: REQUEST_THRESHOLD };
+  if (model) params.model = model;
+  const response = await send(detectUrl(params), imageRequest(file), 'Uploading');
   const answer = await response.json();
   return { ...answer, round_trip_ms: performance.now() - started };
 }
 
 /** POST /v1/detect?annotate=true: the server's JPEG with the boxes drawn, as a Blob. */
-export async function annotatedJpeg(file, { threshold, classes }) {
+export async function annotatedJpeg(file, { threshold, classes, model }) {
   const params = { annotate: 'true', threshold };
   if (classes) params.classes = classes.join(',');
+  if (model) params.model = model;
   const response = await send(detectUrl(params), imageRequest(file), 'Annotating');
   return response.blob();
 }

@@ -1,8 +1,8 @@
 // The page's wiring: model info, photo picking and dropping, the filters shared by every photo.
-import { ApiFailure, REQUEST_THRESHOLD, fetchModel, onKeyNeeded } from './api.js';
+import { ApiFailure, REQUEST_THRESHOLD, fetchModels, onKeyNeeded } from './api.js';
 import { keyDialog } from './api_key_dialog.js';
 import { renderClassFilter } from './class_filter.js';
-import { renderModel, renderModelError } from './model_panel.js';
+import { renderModelError, renderModels } from './model_panel.js';
 import { PhotoCard } from './photo_card.js';
 
 const ACCEPTED = /^image\/(jpeg|png)$/;
@@ -18,7 +18,7 @@ const results = $('results');
 const status = $('status');
 const modelPanel = $('model-info');
 
-const filters = { threshold: Number(threshold.value), hidden: new Set(), labels: [] };
+const filters = { model: '', threshold: Number(threshold.value), hidden: new Set(), labels: [] };
 let cards = [];
 
 function allDetections() {
@@ -96,17 +96,26 @@ document.addEventListener('paste', (event) => {
   if (images.length) addPhotos(images);
 });
 
+let models = [];
+
+// New photos go to `name`; the photos already shown keep the model that found their boxes.
+function selectModel(name) {
+  const model = models.find((m) => m.name === name) ?? models[0];
+  filters.model = model.name;
+  renderModels(modelPanel, models, model.name, selectModel);
+  filters.labels = model.labels;
+  const fallback = Math.max(REQUEST_THRESHOLD, model.defaults.threshold);
+  if (!cards.length) {
+    threshold.value = String(fallback);
+    threshold.dispatchEvent(new Event('input'));
+  }
+  document.body.dataset.model = model.name;
+}
+
 async function loadModel() {
   try {
-    const model = await fetchModel();
-    renderModel(modelPanel, model);
-    filters.labels = model.labels;
-    const fallback = Math.max(REQUEST_THRESHOLD, model.defaults.threshold);
-    if (!cards.length) {
-      threshold.value = String(fallback);
-      threshold.dispatchEvent(new Event('input'));
-    }
-    document.body.dataset.model = model.name;
+    models = await fetchModels();
+    selectModel(filters.model);
   } catch (failure) {
     renderModelError(modelPanel, failure, loadModel);
     // Not after a 401 or 429: the person cancelled the key form, or the server asked us to wait.

@@ -1,4 +1,5 @@
-// The served model, from GET /v1/models.
+// The served models, from GET /v1/models: a selector when there are several, and the chosen one's
+// description.
 import { el } from './dom.js';
 
 // The server's floats arrive as doubles (0.6000000238418579).
@@ -10,9 +11,29 @@ function yesNo(value) {
   return value ? 'yes' : 'no';
 }
 
+/**
+ * Fills `container` with a model selector (only when there are several models) and the description
+ * of `selected`; `onSelect(name)` is called when the person picks another.
+ */
+export function renderModels(container, models, selected, onSelect) {
+  const model = models.find((m) => m.name === selected) ?? models[0];
+  const info = el('div', {});
+  renderModel(info, model);
+  if (models.length < 2) {
+    container.replaceChildren(info);
+    return;
+  }
+  const select = el('select', { id: 'model-select', name: 'model' },
+    ...models.map((m) => el('option', { value: m.name, selected: m.name === model.name }, m.name)));
+  select.addEventListener('change', () => onSelect(select.value));
+  container.replaceChildren(el('label', { className: 'model-select', htmlFor: 'model-select' }, 'Detect with ', select), info);
+}
+
 export function renderModel(container, model) {
   const rows = [
     ['name', model.name],
+    ['version', `${model.version} · generation ${model.generation}`],
+    ['loaded', new Date(model.loaded_at).toLocaleString()],
     ['family', model.family],
     ['format', model.format],
     ['engine', [model.engine, model.engine_version].filter(Boolean).join(' ')],

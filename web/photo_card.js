@@ -13,7 +13,8 @@ function plural(count, word) {
 export class PhotoCard {
   /**
    * @param file     the File to detect in
-   * @param filters  the page's shared { threshold, hidden: Set of labels, labels: model labels }
+   * @param filters  the page's shared { model: the selected model's name, threshold, hidden: Set of
+   *                 labels, labels: model labels }; the card keeps the model it was detected with
    * @param onChange called when this card's detections arrive or it is removed
    */
   constructor(file, filters, onChange) {
@@ -22,6 +23,7 @@ export class PhotoCard {
     this.onChange = onChange;
     this.answer = null;
     this.highlight = null;
+    this.model = filters.model;
 
     this.title = el('h2', {}, file.name || 'pasted image');
     this.meta = el('p', { className: 'meta' }, 'Detecting…');
@@ -58,7 +60,7 @@ export class PhotoCard {
     const bitmap = createImageBitmap(this.file).catch(() => null);
     let failure = null;
     try {
-      this.answer = await detect(this.file);
+      this.answer = await detect(this.file, this.model);
     } catch (error) {
       this.answer = null;
       failure = error;
@@ -135,7 +137,7 @@ export class PhotoCard {
     const classes = hidden.size ? labels.filter((label) => !hidden.has(label)) : null;
     this.downloadButton.disabled = true;
     try {
-      const blob = await annotatedJpeg(this.file, { threshold, classes: classes?.length ? classes : null });
+      const blob = await annotatedJpeg(this.file, { threshold, classes: classes?.length ? classes : null, model: this.model });
       const link = el('a', { href: URL.createObjectURL(blob), download: `${this.title.textContent.replace(/\.\w+$/, '')}.annotated.jpg` });
       link.click();
       setTimeout(() => URL.revokeObjectURL(link.href), 60_000);

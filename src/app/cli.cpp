@@ -130,12 +130,22 @@ int command_info(const std::vector<std::string>& raw) {
     const Model model = load_model(path, SpecPolicy::optional);
     std::cout << "file: " << model.path.string() << " (" << model.format << ")\n";
     if (model.graph) std::cout << graph::describe_graph(*model.graph);
-    std::cout << "input size: " << model.input_width << "x" << model.input_height << "\n";
-    if (model.spec_source.empty())
+    if (model.missing_weights)
+        std::cout << "weights: " << model.missing_weights->string()
+                  << " does not exist: described from the .xml alone; detect and serve refuse it\n";
+    std::cout << "input size: " << model.input_width << "x" << model.input_height
+              << (model.input_layout.empty() ? "" : ", " + model.input_layout) << "\n";
+    if (model.spec_source.empty()) {
         std::cout << "model spec: none (add a sidecar " << model.name << ".json beside the model; see docs/models.md)\n";
-    else
+    } else {
+        std::cout << "family: " << model.spec.model_type << " (" << model.family_reason << ")\n";
         std::cout << "model spec (from " << model.spec_source << "):\n" << detect::model_spec_to_json(model.spec).dump(2) << "\n";
+        std::cout << "where each field came from:\n";
+        for (const auto& [key, origin] : model.spec_origins) std::cout << "  " << key << ": " << origin << "\n";
+    }
+    for (const auto& warning : model.spec_warnings) std::cout << "warning: " << warning << "\n";
     std::cout << "cpu isa: " << engine::join_isa(engine::host_cpu_isa_flags()) << "\n" << std::flush;
+    if (model.missing_weights) return 1;  // nothing to compile
     // Compiled after the description is out: a model the engine rejects is still described.
     const auto compiled = compile_model(model, options);
     std::cout << "engine: " << engine::summary(compiled->describe()) << "\n";

@@ -11,14 +11,15 @@
 #include <opencv2/core.hpp>
 
 #include "api_keys.hpp"
-#include "detserve/app/detector.hpp"
 #include "detserve/app/serve_config.hpp"
-#include "detserve/detect/nms.hpp"
 #include "detserve/engine/cpu_isa.hpp"
 #include "detserve/server/http_server.hpp"
 #include "detserve/server/metrics.hpp"
 #include "detserve/server/process_metrics.hpp"
 #include "detserve/server/service_metrics.hpp"
+#include "serve_models.hpp"
+#include "serve_reload.hpp"
+#include "serve_reload_signal.hpp"
 #include "shutdown_signal.hpp"
 
 #ifndef DETSERVE_VERSION
@@ -31,6 +32,12 @@ namespace {
 using SteadyClock = std::chrono::steady_clock;
 
 void log(const std::string& line) { std::clog << "detserve: " << line << std::endl; }
+
+std::string join_names(const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& name : names) out += (out.empty() ? "" : ", ") + name;
+    return out;
+}
 
 server::ServerOptions server_options(const ServeConfig& config, std::vector<std::string> api_keys) {
     server::ServerOptions o;
@@ -62,85 +69,6 @@ server::ServerOptions server_options(const ServeConfig& config, std::vector<std:
     return o;
 }
 
-detect::DecodeOptions decode_defaults(const detect::ModelSpec& spec, const ServeConfig& config) {
-    detect::DecodeOptions d = detect::decode_options(spec);
-    if (config.threshold) d.score_threshold = static_cast<float>(*config.threshold);
-    if (config.iou_threshold) d.iou_threshold = static_cast<float>(*config.iou_threshold);
-    if (config.max_detections) d.max_detections = *config.max_detections;
-    if (const auto mode = detect::nms_mode_from_string(config.nms)) d.nms = *mode;
-    return d;
-}
-
-std::string shape_text(const std::vector<std::int64_t>& shape) {
-    std::ostringstream text;
-    for (std::size_t i = 0; i < shape.size(); ++i) {
-        if (i) text << 'x';
-        if (shape[i] < 0)
-            text << '?';
-        else
-            text << shape[i];
-    }
-    return text.str();
-}
-
-// The model compiled once per stream, plus what the routes and metrics say about it.
-struct LoadedModel {
-    pipeline::PipelineModel pipeline_model;
-    server::ServedModel served;
-};
-
-// The config's engine settings (validated by load_serve_config), compiled for throughput.
-engine::EngineOptions engine_options(const ServeConfig& config) {
-    const auto kind = engine::engine_kind_from_string(config.engine);
-    const auto target = engine::target_from_string(config.target);
-    const auto precision = engine::precision_from_string(config.precision);
-    if (!kind || !target || !precision) throw std::runtime_error("unknown engine, target or precision");
-    engine::EngineOptions options;
-    options.engine = *kind;
-    options.target = *target;
-    options.precision = *precision;
-    options.hint = engine::PerformanceHint::throughput;
-    options.streams = config.streams;
-    options.threads = config.threads;
-    options.max_batch = config.max_batch;
-    return options;
-}
-
-LoadedModel load_for_serving(const ServeConfig& config) {
-    const auto options = engine_options(config);
-    Model model = load_model(config.model);
-    LoadedModel loaded;
-    loaded.pipeline_model.preprocess = preprocess_spec(model);
-    loaded.pipeline_model.spec = model.spec;
-    loaded.pipeline_model.streams = compile_streams(model, options);
-
-    const auto& engine = *loaded.pipeline_model.streams.front();
-    const auto described = engine.describe();
-    auto& served = loaded.served;
-    served.name = model.name;
-    served.path = model.path.string();
-    served.format = model.format;
-    served.family = model.spec.model_type;
-    served.engine = engine.engine_name();
-    served.target = std::string(engine::to_string(engine.target()));
-    served.precision = engine.precision();
-    served.engine_version = described.version;
-    served.device = described.device;
-    served.device_name = described.device_name;
-    served.hint = described.hint;
-    served.batch = described.batch;
-    served.threads = described.threads;
-    served.cpu_isa = engine::join_isa(engine::host_cpu_isa_flags());
-    served.spec_source = model.spec_source;
-    served.input_shape = engine.input().shape;
-    served.dynamic_batch = engine.dynamic_batch();
-    served.streams = config.streams;
-    served.max_batch = engine.dynamic_batch() ? config.max_batch : 1;
-    served.labels = model.spec.labels;
-    served.defaults = decode_defaults(model.spec, config);
-    return loaded;
-}
-
 // Waits until `done` or the timeout; false on timeout.
 class DrainWait {
 public:
@@ -165,9 +93,11 @@ private:
 int command_serve(const std::vector<std::string>& args) {
     ServeConfig config;
     std::vector<std::string> keys;
+    std::vector<ModelPlan> plans;
     try {
         config = load_serve_config(args);
         keys = api_keys(config);
+        plans = plan_models(config);
     } catch (const HelpRequested&) {
         std::cout << serve_usage();
         return 0;
@@ -177,6 +107,7 @@ int command_serve(const std::vector<std::string>& args) {
     }
     // Before any thread exists, so that every thread inherits the blocked signals.
     ShutdownSignal shutdown_signal;
+    ReloadSignal reload_signal;
     const auto started = SteadyClock::now();
     cv::setNumThreads(config.threads);  // process-wide in OpenCV: one value for every stream
 
@@ -185,7 +116,7 @@ int command_serve(const std::vector<std::string>& args) {
     server::register_process_metrics(registry);
     server::HttpServer http(server_options(config, std::move(keys)), registry, metrics);
     const int port = http.bind();
-    log("listening on http://" + config.host + ":" + std::to_string(port) + " (loading " + config.model + ")");
+    log("listening on http://" + config.host + ":" + std::to_string(port) + " (loading the models)");
 
     DrainWait drained;
     std::atomic<bool> stopping{false};
@@ -202,42 +133,39 @@ int command_serve(const std::vector<std::string>& args) {
             std::_Exit(1);
         }
     });
+    std::unique_ptr<ModelReloader> reloader;  // set before the server is ready, so before any reload request
+    http.set_reloader([&reloader](const std::string& name) { reloader->reload(name); });
     std::thread serving([&] {
         http.serve();
         drained.finished();
     });
 
-    std::unique_ptr<pipeline::Pipeline> pipeline;
     int exit_code = 0;
+    std::string loading = "the models";
     try {
-        auto loaded = load_for_serving(config);
-        pipeline::PipelineOptions options;
-        options.max_batch = loaded.served.max_batch;
-        options.max_delay = std::chrono::microseconds(config.max_delay_us);
-        options.max_pixels = config.max_pixels;
-        options.on_batch = [&metrics](const pipeline::BatchRecord& batch) { metrics.record_batch(batch.size); };
-        const auto served = loaded.served;
-        pipeline = std::make_unique<pipeline::Pipeline>(std::move(loaded.pipeline_model), options);
-        pipeline->warm_up();
-        metrics.set_model_info({served.name, served.format, served.engine, served.target, served.family,
-                                served.precision, shape_text(served.input_shape)});
-        metrics.set_engine_info({served.engine, served.engine_version, served.device, served.precision,
-                                 served.streams, served.threads, served.cpu_isa});
-        http.set_model(*pipeline, served);
+        for (auto& plan : plans) {
+            loading = plan.name.empty() ? plan.path : plan.name + " (" + plan.path + ")";
+            auto built = build_model(plan, config, metrics);
+            plan.name = built.served.name;  // the one-model form is served under the model's own name
+            publish_model_metrics(built.served, metrics);
+            log("loaded " + describe(built.served));
+            http.add_model(std::move(built.pipeline), std::move(built.served));
+        }
+        reloader = std::make_unique<ModelReloader>(config, std::move(plans), http, metrics);
+        reload_signal.watch([&reloader] { reloader->reload_all(); });
+        http.set_ready();
         const double seconds = std::chrono::duration<double>(SteadyClock::now() - started).count();
-        log("ready in " + std::to_string(seconds).substr(0, 4) + " s: " + served.name + " (" + served.format + ", " +
-            served.family + ", " + served.engine + " " + served.engine_version + " on " + served.device + " " +
-            served.precision + ", " + std::to_string(served.streams) + " streams, " + std::to_string(served.threads) +
-            " threads, max batch " + std::to_string(served.max_batch) + (served.dynamic_batch ? "" : ": fixed batch") +
-            "; CPU " + served.cpu_isa + ")");
+        log("ready in " + std::to_string(seconds).substr(0, 4) + " s: " + join_names(http.model_names()) +
+            " (CPU " + engine::join_isa(engine::host_cpu_isa_flags()) + ")");
     } catch (const std::exception& e) {
-        log("cannot serve " + config.model + ": " + e.what());
+        log("cannot serve " + loading + ": " + e.what());
         http.set_load_error(e.what());
         exit_code = 1;
         shutdown_signal.trigger();
     }
     serving.join();
-    pipeline.reset();  // every admitted image has been answered; the graph drains here
+    reload_signal.stop();  // a SIGHUP reload under way finishes before the models go
+    // Every admitted image has been answered; the pipelines drain as the server lets go of them.
     if (stopping.load() && exit_code == 0) log("stopped");
     return exit_code;
 }

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "api_keys.hpp"
+#include "serve_model_list.hpp"
 #include "detserve/detect/nms.hpp"
 #include "detserve/engine/engine.hpp"
 
@@ -37,10 +38,16 @@ struct RawValue {
     bool is_null() const { return json ? json->is_null() : text == "null"; }
 };
 
-// A value a setting cannot take; the loader prefixes where it came from.
+// A value a setting cannot take; the loader prefixes where it came from. `key_path` is where inside
+// a structured value ("[1].streams" of models), appended to the key.
 class BadValue : public std::runtime_error {
 public:
-    using std::runtime_error::runtime_error;
+    explicit BadValue(const std::string& message, std::string key_path = "")
+        : std::runtime_error(message), key_path_(std::move(key_path)) {}
+    const std::string& key_path() const { return key_path_; }
+
+private:
+    std::string key_path_;
 };
 
 std::optional<std::int64_t> to_integer(const RawValue& raw) {
@@ -259,6 +266,22 @@ Setting rate_limit(std::string name, std::optional<RateLimitSetting> ServeConfig
     return setting;
 }
 
+Setting model_list(std::string name, std::vector<ModelSetting> ServeConfig::*member, std::string help) {
+    auto set = [=](ServeConfig& config, const RawValue& raw) {
+        try {
+            config.*member = raw.json ? parse_model_list(*raw.json) : parse_model_list_text(raw.text);
+        } catch (const ModelListError& e) {
+            throw BadValue(e.what(), e.key_path());
+        }
+    };
+    auto get = [=](const ServeConfig& config) { return model_list_json(config.*member); };
+    Setting setting{std::move(name),
+                    "array of {name, path, engine, precision, streams, threshold, iou_threshold, max_detections, "
+                    "nms}; as a flag the same JSON or NAME=PATH[,NAME=PATH...]",
+                    "NAME=PATH,...", std::move(help), false, std::move(set), std::move(get)};
+    return setting;
+}
+
 std::vector<std::string> target_names() {
     std::vector<std::string> names;
     for (const auto target : {engine::Target::cpu, engine::Target::opencl, engine::Target::opencl_fp16})
@@ -315,7 +338,16 @@ const std::vector<Setting>& settings() {
         integer("keep_alive_timeout_s", &C::keep_alive_timeout_s, 1, 3600,
                 "seconds an idle keep-alive connection stays open"),
         text("model", &C::model, "PATH",
-             "model file, OpenVINO IR .xml (beside its .bin) or .onnx; relative to the working directory"),
+             "model file, OpenVINO IR .xml (beside its .bin) or .onnx; relative to the working directory; served "
+             "when models and model_repository are both empty"),
+        model_list("models", &C::models,
+                   "several models served at once, each with its own pipeline; routes pick one by name, the first "
+                   "is the default; an entry's unset keys take the top-level setting (streams: the top-level streams "
+                   "split evenly between the models, at least 1 each)"),
+        text("model_repository", &C::model_repository, "DIR",
+             "directory of models in the OVMS/Triton layout NAME/VERSION/model.xml (or model.onnx), read at "
+             "start-up: every NAME is served from its highest numeric VERSION, after the models list; empty: none",
+             true),
         choice("engine", &C::engine, engine_names(), is_engine,
                "inference engine; auto is openvino when detserve was built with OpenVINO and the target is cpu, "
                "else opencv"),
@@ -327,7 +359,8 @@ const std::vector<Setting>& settings() {
                "choice, bf16 on CPUs with AVX512-BF16 or AMX; the precision used is reported in /v1/models"),
         integer("streams", &C::streams, 1, 64,
                 "engine streams, each running one forward at a time (OpenVINO: NUM_STREAMS, one infer request "
-                "each; OpenCV: one net each)"),
+                "each; OpenCV: one net each); with several models, a model that sets none gets streams / models "
+                "(at least 1)"),
         integer("threads", &C::threads, 1, 256,
                 "threads per stream (OpenVINO: INFERENCE_NUM_THREADS is streams x threads; OpenCV: "
                 "process-wide, so every stream gets the same)"),
@@ -441,7 +474,7 @@ void apply(const Setting& setting, ServeConfig& config, const RawValue& raw, con
     try {
         setting.set(config, raw);
     } catch (const BadValue& e) {
-        throw ConfigError(where + ": " + e.what());
+        throw ConfigError(where + e.key_path() + ": " + e.what());
     }
 }
 

@@ -8,8 +8,12 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "detserve/detect/detection_rows_decoder.hpp"
+#include "detserve/detect/fastestdet_decoder.hpp"
 #include "detserve/detect/nanodet_decoder.hpp"
 #include "detserve/detect/nms.hpp"
+#include "detserve/detect/ssd_decoder.hpp"
+#include "detserve/detect/tf_od_api_decoder.hpp"
 #include "detserve/detect/yolov5_decoder.hpp"
 #include "detserve/detect/yolov8_decoder.hpp"
 #include "detserve/detect/yolox_decoder.hpp"
@@ -60,8 +64,11 @@ const std::map<std::string, Setter>& setters() {
              if (!v.is_string()) bad_value("model_type", "expects a string");
              s.model_type = v.get<std::string>();
              const auto& known = supported_model_types();
-             if (std::find(known.begin(), known.end(), s.model_type) == known.end())
-                 bad_value("model_type", "'" + s.model_type + "' is not one of nanodet, yolov5, yolov8, yolox");
+             if (std::find(known.begin(), known.end(), s.model_type) == known.end()) {
+                 std::string names;
+                 for (const auto& k : known) names += (names.empty() ? "" : ", ") + k;
+                 bad_value("model_type", "'" + s.model_type + "' is not one of " + names);
+             }
          }},
         {"input_size",
          [](ModelSpec& s, const json& v, const std::string&) {
@@ -119,6 +126,12 @@ const std::map<std::string, Setter>& setters() {
              s.center_offset = number(v, "center_offset", 0, 1);
              if (s.center_offset >= 1) bad_value("center_offset", "must be below 1 (a fraction of a cell)");
          }},
+        {"background_label",
+         [](ModelSpec& s, const json& v, const std::string&) {
+             if (!v.is_number_integer() || v.get<int>() < -1)
+                 bad_value("background_label", "expects an integer class id, or -1 for none");
+             s.background_label = v.get<int>();
+         }},
         {"labels",
          [](ModelSpec& s, const json& v, const std::string& base_dir) {
              if (v.is_string()) {
@@ -166,24 +179,38 @@ std::vector<std::string> split_words(const std::string& text) {
     return out;
 }
 
+// Families whose graph ends in NMS: their rows are finished detections.
+bool has_nms_inside(const std::string& model_type) {
+    return model_type == "ssd" || model_type == "detections" || model_type == "tf_od_api";
+}
+
 }  // namespace
 
 const std::vector<std::string>& supported_model_types() {
-    static const std::vector<std::string> types{"nanodet", "yolov5", "yolov8", "yolox"};
+    static const std::vector<std::string> types{"nanodet", "yolov5",     "yolov8",    "yolox",
+                                                "ssd",     "detections", "tf_od_api", "fastestdet"};
     return types;
+}
+
+void apply_model_spec_key(ModelSpec& spec, const std::string& key, const json& value, const std::string& base_dir) {
+    if (key == "$comment" || key == "description") return;
+    const auto& table = setters();
+    auto it = table.find(key);
+    if (it == table.end()) throw std::invalid_argument("model spec has unknown key '" + key + "'");
+    it->second(spec, value, base_dir);
 }
 
 ModelSpec model_spec_from_json(const json& object, const std::string& base_dir) {
     if (!object.is_object()) throw std::invalid_argument("model spec must be a JSON object");
     ModelSpec spec;
-    const auto& table = setters();
-    for (const auto& [key, value] : object.items()) {
-        if (key == "$comment" || key == "description") continue;
-        auto it = table.find(key);
-        if (it == table.end()) throw std::invalid_argument("model spec has unknown key '" + key + "'");
-        it->second(spec, value, base_dir);
-    }
+    for (const auto& [key, value] : object.items()) apply_model_spec_key(spec, key, value, base_dir);
     if (spec.model_type.empty()) throw std::invalid_argument("model spec key 'model_type' is required");
+    // Family defaults, where the spec leaves the key out.
+    if (has_nms_inside(spec.model_type) && !object.contains("iou_threshold")) spec.iou_threshold = 1;
+    if ((spec.model_type == "ssd" || spec.model_type == "tf_od_api") && !object.contains("labels")) {
+        spec.labels_source = "coco91";
+        spec.labels = LabelMap::coco91();
+    }
     return spec;
 }
 
@@ -202,6 +229,7 @@ json model_spec_to_json(const ModelSpec& spec) {
     out["nms"] = std::string(to_string(spec.nms));
     out["strides"] = spec.strides;
     if (spec.model_type == "nanodet") out["center_offset"] = rounded(spec.center_offset);
+    if (spec.model_type == "ssd") out["background_label"] = spec.background_label;
     if (spec.labels_source == "coco80" || spec.labels_source == "coco91") out["labels"] = spec.labels_source;
     else out["labels"] = spec.labels.names();
     return out;
@@ -231,54 +259,63 @@ std::vector<std::pair<std::string, std::string>> model_spec_to_model_info(const 
         {"strides", strides},
     };
     if (spec.model_type == "nanodet") out.emplace_back("center_offset", format_number(spec.center_offset));
+    if (spec.model_type == "ssd") out.emplace_back("background_label", std::to_string(spec.background_label));
     if (spec.input_width > 0)
         out.emplace_back("input_size", std::to_string(spec.input_width) + " " + std::to_string(spec.input_height));
     return out;
 }
 
+json model_info_field(const std::string& key, const std::string& value) {
+    const auto words = split_words(value);
+    auto numbers = [&]() {
+        json list = json::array();
+        for (const auto& w : words) {
+            try {
+                std::size_t used = 0;
+                const double n = std::stod(w, &used);
+                if (used != w.size()) throw std::invalid_argument(w);
+                list.push_back(n);
+            } catch (const std::exception&) {
+                bad_value(key, "'" + value + "' is not a list of numbers");
+            }
+        }
+        if (list.empty()) bad_value(key, "is empty");
+        return list;
+    };
+    if (key == "labels") {
+        json names = json::array();
+        for (auto w : words) {
+            std::replace(w.begin(), w.end(), '_', ' ');
+            names.push_back(w);
+        }
+        return names;
+    }
+    if (key == "reverse_input_channels") {
+        if (value == "True" || value == "true" || value == "YES" || value == "yes" || value == "1") return true;
+        if (value == "False" || value == "false" || value == "NO" || value == "no" || value == "0") return false;
+        bad_value(key, "'" + value + "' is not a yes/no value");
+    }
+    if (key == "mean_values" || key == "scale_values") {
+        const json list = numbers();
+        return list.size() == 1 ? list[0] : list;
+    }
+    if (key == "strides" || key == "input_size") {
+        json ints = json::array();
+        for (const auto& n : numbers()) ints.push_back(static_cast<int>(n.get<double>()));
+        return ints;
+    }
+    if (key == "max_detections" || key == "background_label") return static_cast<int>(numbers().at(0).get<double>());
+    if (key == "pad_value" || key == "confidence_threshold" || key == "iou_threshold" || key == "center_offset")
+        return numbers().at(0);
+    if (key == "model_type" || key == "resize_type" || key == "nms") return value;
+    return nullptr;
+}
+
 ModelSpec model_spec_from_model_info(const std::vector<std::pair<std::string, std::string>>& entries,
                                      const std::string& base_dir) {
     json object = json::object();
-    for (const auto& entry : entries) {
-        const std::string& key = entry.first;
-        const std::string& value = entry.second;
-        const auto words = split_words(value);
-        auto numbers = [&](const std::string& k) {
-            json list = json::array();
-            for (const auto& w : words) {
-                try {
-                    list.push_back(std::stod(w));
-                } catch (const std::exception&) {
-                    bad_value(k, "'" + value + "' is not a list of numbers");
-                }
-            }
-            return list;
-        };
-        if (key == "labels") {
-            json names = json::array();
-            for (auto w : words) {
-                std::replace(w.begin(), w.end(), '_', ' ');
-                names.push_back(w);
-            }
-            object[key] = names;
-        } else if (key == "reverse_input_channels") {
-            object[key] = value == "True" || value == "true" || value == "YES" || value == "1";
-        } else if (key == "mean_values" || key == "scale_values") {
-            object[key] = words.size() == 1 ? numbers(key)[0] : numbers(key);
-        } else if (key == "strides" || key == "input_size") {
-            json ints = json::array();
-            for (const auto& n : numbers(key)) ints.push_back(static_cast<int>(n.get<double>()));
-            object[key] = ints;
-        } else if (key == "max_detections") {
-            object[key] = static_cast<int>(numbers(key).at(0).get<double>());
-        } else if (key == "pad_value" || key == "confidence_threshold" || key == "iou_threshold" ||
-                   key == "center_offset") {
-            object[key] = numbers(key).at(0);
-        } else if (key == "model_type" || key == "resize_type" || key == "nms") {
-            object[key] = value;
-        }
-        // Other model_info keys (OpenVINO writes several) are not ours to interpret.
-    }
+    for (const auto& [key, value] : entries)
+        if (json field = model_info_field(key, value); !field.is_null()) object[key] = std::move(field);
     return model_spec_from_json(object, base_dir);
 }
 
@@ -301,6 +338,15 @@ std::vector<Detection> decode_detections(const ModelSpec& spec, const NamedTenso
     else if (spec.model_type == "yolox")
         detections = decode_yolox(outputs, batch_index, input_width, input_height, classes, transform, options,
                                   YoloxFormat{false, spec.strides});
+    else if (spec.model_type == "ssd")
+        detections = decode_ssd(outputs, batch_index, input_width, input_height, classes, transform, options,
+                                SsdFormat{spec.background_label});
+    else if (spec.model_type == "detections")
+        detections = decode_detection_rows(outputs, batch_index, input_width, input_height, classes, transform, options);
+    else if (spec.model_type == "tf_od_api")
+        detections = decode_tf_od_api(outputs, batch_index, input_width, input_height, classes, transform, options);
+    else if (spec.model_type == "fastestdet")
+        detections = decode_fastestdet(outputs, batch_index, input_width, input_height, classes, transform, options);
     else
         throw std::invalid_argument("no decoder for model_type '" + spec.model_type + "'");
     for (auto& d : detections) d.label = spec.labels.name(d.class_id);

@@ -47,9 +47,14 @@ std::vector<std::unique_ptr<CompiledModel>> compile_opencv_streams(const ModelSo
     if (options.threads > 0) cv::setNumThreads(options.threads);
     std::vector<std::unique_ptr<CompiledModel>> streams;
     for (int s = 0; s < std::max(1, options.streams); ++s) {
-        if (source.graph)
-            streams.push_back(compile_opencv(*source.graph, options));
-        else
+        if (source.graph) {
+            // The lowering names the layer; the user also needs the file.
+            try {
+                streams.push_back(compile_opencv(*source.graph, options));
+            } catch (const EngineError& e) {
+                throw EngineError(source.path.string() + ": " + e.what());
+            }
+        } else
             streams.push_back(compile_opencv_onnx(source.path, options));
     }
     return streams;
@@ -92,7 +97,7 @@ std::vector<std::unique_ptr<CompiledModel>> compile_streams(const ModelSource& s
     if (kind == EngineKind::opencv) return compile_opencv_streams(source, options);
 #ifdef DETSERVE_HAVE_OPENVINO
     try {
-        return compile_openvino(source.path, options, source.input_width, source.input_height);
+        return compile_openvino(source.path, options, source.input_width, source.input_height, source.input_layout);
     } catch (const RuntimeUnavailable& e) {
         // Only `auto` falls back, and only when OpenVINO itself cannot run (not for a model it rejects).
         if (options.engine != EngineKind::automatic) throw;

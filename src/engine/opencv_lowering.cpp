@@ -2,10 +2,12 @@
 // build a Net (addLayer + connect).
 #include "opencv_lowering.hpp"
 
+#include <cctype>
 #include <map>
 #include <set>
 #include <string_view>
 
+#include "detserve/graph/image_layout.hpp"
 #include "detserve/graph/passes.hpp"
 
 namespace detserve::engine {
@@ -24,6 +26,13 @@ class Lowering;
 using LowerFn = void (*)(Lowering&, const Node&);
 const std::map<std::string, LowerFn>& lowering_table();
 
+// OpenVINO creates IR ops case-insensitively (Model Optimizer writes "ReLU", "PReLU"): the table
+// is keyed by lowercase op names.
+std::string lowercase(std::string text) {
+    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+}
+
 cv::dnn::DictValue int_array(const std::vector<std::int64_t>& values) {
     std::vector<int> ints(values.begin(), values.end());
     return cv::dnn::DictValue::arrayInt(ints.data(), static_cast<int>(ints.size()));
@@ -40,6 +49,7 @@ public:
         LoweredNet out;
         std::vector<std::string> input_names;
         for (const graph::Node* parameter : graph_.parameters()) {
+            require_float_input(*parameter);
             const int index = static_cast<int>(input_names.size());
             input_names.push_back(parameter->name);
             pins_[Source{parameter->id, 0}] = {0, index};
@@ -47,6 +57,7 @@ public:
         }
         if (input_names.empty()) throw EngineError(graph_.name + ": the model has no Parameter");
         net_.setInputsNames(input_names);
+        for (std::size_t i = 0; i < input_names.size(); ++i) take_nchw(*graph_.parameters()[i], static_cast<int>(i), out.inputs[i]);
 
         const auto& table = lowering_table();
         for (const auto id : graph_.topological_order()) {
@@ -56,7 +67,7 @@ public:
                 out.outputs.push_back(lower_result(node));
                 continue;
             }
-            auto it = table.find(node.type);
+            auto it = table.find(lowercase(node.type));
             if (it == table.end())
                 throw EngineError("OpenCV engine: op '" + node.type + "' (layer '" + node.name + "', id " +
                                   std::to_string(node.id) + ") is not supported");
@@ -132,6 +143,40 @@ public:
     }
 
 private:
+    // The net's input is what we feed: an f32 batch. An f16 input is fed f32 and the net computes
+    // in f32 (as for its f16 weights); integer inputs (u8 with the scaling in the graph) it cannot take.
+    void require_float_input(const Node& parameter) const {
+        const auto type = parameter.outputs.at(0).type;
+        if (type == graph::ElementType::f32 || type == graph::ElementType::f16) return;
+        throw EngineError("OpenCV engine: input '" + parameter.name + "' is " + std::string(graph::to_string(type)) + " " +
+                          graph::shape_to_string(parameter.outputs[0].shape) +
+                          ", and this engine feeds f32 only: run the model on the OpenVINO engine (engine openvino)");
+    }
+
+    // We feed NCHW; an image input the graph takes as NHWC gets a Permute to it in front.
+    void take_nchw(const Node& parameter, int index, LoweredInput& input) {
+        const auto& shape = parameter.outputs.at(0).shape;
+        if (shape.size() != 4) return;
+        graph::ImageLayout layout;
+        try {
+            layout = graph::image_layout(parameter);
+        } catch (const graph::ModelError&) {
+            return;  // not an image batch we know the layout of: fed as declared
+        }
+        if (layout.name() == "NCHW") return;
+        if (layout.name() != "NHWC")
+            throw EngineError("OpenCV engine: input '" + parameter.name + "' is " + layout.name() + " (by " + layout.source +
+                              "); this engine feeds NCHW or NHWC only");
+        cv::dnn::LayerParams params;
+        params.name = parameter.name + "/to_nhwc";
+        params.type = "Permute";
+        params.set("order", int_array({0, 2, 3, 1}));
+        const int id = net_.addLayer(params.name, params.type, params);
+        net_.connect(0, index, id, 0);
+        pins_[Source{parameter.id, 0}] = {id, 0};
+        input.shape = {shape[0], shape[3], shape[1], shape[2]};
+    }
+
     std::pair<int, int> pin_of(const Node& node, std::size_t input) const {
         const Source& source = node.inputs.at(input).source;
         auto it = pins_.find(source);
@@ -370,21 +415,21 @@ void lower_transpose(Lowering& lo, const Node& node) {
 
 const std::map<std::string, LowerFn>& lowering_table() {
     static const std::map<std::string, LowerFn> table{
-        {"Convolution", lower_convolution},
-        {"GroupConvolution", lower_convolution},
-        {"MaxPool", lower_max_pool},
-        {"PRelu", lower_prelu},
-        {"Relu", lower_relu},
-        {"Sigmoid", lower_sigmoid},
-        {"Swish", lower_swish},
-        {"Power", lower_power},
-        {"Add", lower_add},
-        {"Multiply", lower_multiply},
-        {"Concat", lower_concat},
-        {"Interpolate", lower_interpolate},
-        {"VariadicSplit", lower_variadic_split},
-        {"Reshape", lower_reshape},
-        {"Transpose", lower_transpose},
+        {"convolution", lower_convolution},
+        {"groupconvolution", lower_convolution},
+        {"maxpool", lower_max_pool},
+        {"prelu", lower_prelu},
+        {"relu", lower_relu},
+        {"sigmoid", lower_sigmoid},
+        {"swish", lower_swish},
+        {"power", lower_power},
+        {"add", lower_add},
+        {"multiply", lower_multiply},
+        {"concat", lower_concat},
+        {"interpolate", lower_interpolate},
+        {"variadicsplit", lower_variadic_split},
+        {"reshape", lower_reshape},
+        {"transpose", lower_transpose},
     };
     return table;
 }

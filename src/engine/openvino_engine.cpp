@@ -85,10 +85,12 @@ std::string precision_name(const ov::element::Type& type) {
     return type.get_type_name();
 }
 
-// Where the channels are in the file's input: its declared layout, else the axis of size 3.
-ov::Layout input_layout(const ov::Output<ov::Node>& input, const std::filesystem::path& path) {
+// Where the channels are in the file's input: its declared layout, else the one our IR reader
+// found (graph/image_layout.hpp: old_api_map_order, the shape), else the axis of size 3.
+ov::Layout input_layout(const ov::Output<ov::Node>& input, const std::filesystem::path& path, const std::string& known) {
     const ov::Layout declared = ov::layout::get_layout(input);
     if (!declared.empty()) return declared;
+    if (!known.empty()) return ov::Layout(known);
     const auto& shape = input.get_partial_shape();
     if (shape.rank().is_static() && shape.rank().get_length() == 4) {
         if (shape[1].is_static() && shape[1].get_length() == kChannels) return ov::Layout("NCHW");
@@ -96,6 +98,16 @@ ov::Layout input_layout(const ov::Output<ov::Node>& input, const std::filesystem
     }
     throw EngineError(path.string() + ": input '" + (input.get_names().empty() ? "" : input.get_any_name()) +
                       "' has shape " + shape.to_string() + ", expected [N,3,H,W] or [N,H,W,3]");
+}
+
+// Our batches are f32 holding what preprocessing made (0..255 for a model that scales inside its
+// graph, whole numbers there); a PrePostProcessor Convert takes them to any numeric input type.
+void require_numeric_input(const ov::Output<ov::Node>& input, const std::filesystem::path& path) {
+    const ov::element::Type type = input.get_element_type();
+    if (type.is_real() || (type.is_integral_number() && type.bitwidth() >= 8)) return;
+    throw EngineError(path.string() + ": input '" + (input.get_names().empty() ? "" : input.get_any_name()) +
+                      "' has element type " + type.get_type_name() +
+                      ", which an image batch cannot be converted to (expected a float or an integer type)");
 }
 
 // The file's input shape with the batch set to `batch` and open spatial dims pinned to the spec's.
@@ -138,12 +150,13 @@ struct Prepared {
 // Reshapes the batch (dynamic, bounded by max_batch, where the graph allows it) and adds the
 // conversions from our f32 NCHW input and to f32 outputs.
 Prepared prepare(std::shared_ptr<ov::Model> model, const std::filesystem::path& path, const EngineOptions& options,
-                 int width, int height) {
+                 int width, int height, const std::string& known_layout) {
     if (model->inputs().size() != 1)
         throw EngineError(path.string() + ": detection models must have exactly one input, this one has " +
                           std::to_string(model->inputs().size()));
     const auto input = model->input();
-    const ov::Layout layout = input_layout(input, path);
+    require_numeric_input(input, path);
+    const ov::Layout layout = input_layout(input, path, known_layout);
     const ov::PartialShape declared = input.get_partial_shape();
 
     Prepared out;
@@ -172,6 +185,8 @@ Prepared prepare(std::shared_ptr<ov::Model> model, const std::filesystem::path& 
                           input_shape(declared, layout, batch, width, height).to_string() + ": " + openvino_message(e));
     }
 
+    // The tensor we hand over is f32 NCHW; PrePostProcessor adds the Convert (to f16, u8, ...) and
+    // the Transpose (to NHWC) that the file's input needs, inside the compiled graph.
     ov::preprocess::PrePostProcessor ppp(model);
     ppp.input().tensor().set_element_type(ov::element::f32).set_layout(ov::Layout("NCHW"));
     ppp.input().model().set_layout(layout);
@@ -271,7 +286,7 @@ std::string openvino_version() {
 
 std::vector<std::unique_ptr<CompiledModel>> compile_openvino(const std::filesystem::path& model_path,
                                                              const EngineOptions& options, int input_width,
-                                                             int input_height) {
+                                                             int input_height, const std::string& known_layout) {
     ov::Core& ov_core = core();
     std::shared_ptr<ov::Model> read;
     try {
@@ -280,7 +295,7 @@ std::vector<std::unique_ptr<CompiledModel>> compile_openvino(const std::filesyst
         throw EngineError(model_path.string() + ": OpenVINO " + openvino_version() +
                           " cannot read this model: " + openvino_message(e));
     }
-    Prepared prepared = prepare(std::move(read), model_path, options, input_width, input_height);
+    Prepared prepared = prepare(std::move(read), model_path, options, input_width, input_height, known_layout);
 
     auto compiled = std::make_shared<Compiled>();
     try {

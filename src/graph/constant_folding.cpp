@@ -45,7 +45,15 @@ std::optional<HostTensor> encode(ElementType type, Shape shape, const std::vecto
             case ElementType::f16: store(i, f32_to_f16(static_cast<float>(v))); break;
             case ElementType::i64: store(i, whole()); break;
             case ElementType::i32: store(i, static_cast<std::int32_t>(whole())); break;
-            default: return std::nullopt;  // bf16, i8, u8, boolean: not needed by any exporter we read
+            // Narrower integers wrap as C++ converts them, which is what Convert-1 specifies.
+            case ElementType::i16: store(i, static_cast<std::int16_t>(whole())); break;
+            case ElementType::i8: store(i, static_cast<std::int8_t>(whole())); break;
+            case ElementType::u64: store(i, static_cast<std::uint64_t>(whole())); break;
+            case ElementType::u32: store(i, static_cast<std::uint32_t>(whole())); break;
+            case ElementType::u16: store(i, static_cast<std::uint16_t>(whole())); break;
+            case ElementType::u8: store(i, static_cast<std::uint8_t>(whole())); break;
+            case ElementType::boolean: store(i, static_cast<std::uint8_t>(v != 0)); break;
+            case ElementType::bf16: return std::nullopt;  // no exporter we read folds into bf16
         }
     }
     return out;
@@ -184,7 +192,7 @@ void become_constant(Node& node, HostTensor value) {
     if (static_shape && declared.shape != value.shape)
         throw ModelError("layer '" + node.name + "' (" + node.type + "): folds to " + shape_to_string(value.shape) +
                          " but its output port says " + shape_to_string(declared.shape));
-    Port port{value.type, value.shape, declared.names};
+    Port port{value.type, value.shape, declared.names, declared.layout};
     node.type = "Const";
     node.version = "opset1";
     node.attrs = Attributes{};

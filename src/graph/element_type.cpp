@@ -18,13 +18,17 @@ struct ElementTypeInfo {
     std::size_t size;
 };
 
-constexpr std::array<ElementTypeInfo, 8> kElementTypes{{
+constexpr std::array<ElementTypeInfo, 12> kElementTypes{{
     {ElementType::f32, "f32", 4},
     {ElementType::f16, "f16", 2},
     {ElementType::bf16, "bf16", 2},
     {ElementType::i64, "i64", 8},
     {ElementType::i32, "i32", 4},
+    {ElementType::i16, "i16", 2},
     {ElementType::i8, "i8", 1},
+    {ElementType::u64, "u64", 8},
+    {ElementType::u32, "u32", 4},
+    {ElementType::u16, "u16", 2},
     {ElementType::u8, "u8", 1},
     {ElementType::boolean, "boolean", 1},
 }};
@@ -53,6 +57,16 @@ Out as(float value) {
 }
 
 template <typename Out>
+Out as_unsigned(std::uint64_t value) {
+    if constexpr (std::is_floating_point_v<Out>) {
+        return static_cast<Out>(value);
+    } else {
+        constexpr auto limit = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+        return static_cast<Out>(value > limit ? limit : value);
+    }
+}
+
+template <typename Out>
 std::vector<Out> widen(ElementType type, const std::uint8_t* bytes, std::size_t count) {
     std::vector<Out> out(count);
     for (std::size_t i = 0; i < count; ++i) {
@@ -62,7 +76,11 @@ std::vector<Out> widen(ElementType type, const std::uint8_t* bytes, std::size_t 
             case ElementType::bf16: out[i] = as<Out>(bf16_to_f32(load<std::uint16_t>(bytes, i))); break;
             case ElementType::i64: out[i] = static_cast<Out>(load<std::int64_t>(bytes, i)); break;
             case ElementType::i32: out[i] = static_cast<Out>(load<std::int32_t>(bytes, i)); break;
+            case ElementType::i16: out[i] = static_cast<Out>(load<std::int16_t>(bytes, i)); break;
             case ElementType::i8: out[i] = static_cast<Out>(load<std::int8_t>(bytes, i)); break;
+            case ElementType::u64: out[i] = as_unsigned<Out>(load<std::uint64_t>(bytes, i)); break;
+            case ElementType::u32: out[i] = static_cast<Out>(load<std::uint32_t>(bytes, i)); break;
+            case ElementType::u16: out[i] = static_cast<Out>(load<std::uint16_t>(bytes, i)); break;
             case ElementType::u8:
             case ElementType::boolean: out[i] = static_cast<Out>(bytes[i]); break;
         }

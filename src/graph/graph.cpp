@@ -354,7 +354,7 @@ Node make_const(std::string name, ElementType type, Shape shape, std::vector<std
     node.type = "Const";
     node.attrs.set("element_type", std::string(to_string(type)));
     node.attrs.set("shape", join_ints(shape));
-    node.outputs.push_back(Port{type, std::move(shape), {}});
+    node.outputs.push_back(Port{type, std::move(shape), {}, {}});
     node.data = std::make_shared<const std::vector<std::uint8_t>>(std::move(bytes));
     return node;
 }

@@ -21,23 +21,28 @@ struct PrecisionName {
 };
 
 // Port precisions as OpenVINO's IR serializer spells them.
-constexpr std::array<PrecisionName, 8> kPrecisions{{
+constexpr std::array<PrecisionName, 12> kPrecisions{{
     {"FP32", ElementType::f32},
     {"FP16", ElementType::f16},
     {"BF16", ElementType::bf16},
     {"I64", ElementType::i64},
     {"I32", ElementType::i32},
+    {"I16", ElementType::i16},
     {"I8", ElementType::i8},
+    {"U64", ElementType::u64},
+    {"U32", ElementType::u32},
+    {"U16", ElementType::u16},
     {"U8", ElementType::u8},
     {"BOOL", ElementType::boolean},
 }};
 
 // Where the Const bytes come from; `present` is false when the .bin file does not exist, which is
-// only an error if some layer needs bytes.
-struct Weights {
+// only an error if some layer needs bytes and the policy requires them.
+struct WeightsFile {
     std::span<const std::uint8_t> bytes;
     std::string name;
     bool present = true;
+    WeightsPolicy policy = WeightsPolicy::required;
 };
 
 // A layer as read, with its port ids so that edges (which name ports by id) can find the
@@ -46,6 +51,7 @@ struct Layer {
     Node node;
     std::vector<std::int64_t> input_port_ids;
     std::vector<std::int64_t> output_port_ids;
+    std::vector<bool> input_typed;  // whether each input port carried its own precision
 };
 
 [[noreturn]] void fail(const std::string& source, const std::string& message) {
@@ -85,20 +91,52 @@ std::int64_t index_of(const std::vector<std::int64_t>& ids, std::int64_t id) {
     return -1;
 }
 
-Port read_port(pugi::xml_node xml, const Node& node, const std::string& source, std::int64_t port_id) {
-    const std::string where = layer_label(node) + ": port " + std::to_string(port_id);
-    Port port;
-    const std::string precision = xml.attribute("precision").value();
-    if (precision.empty()) fail(source, where + " has no precision");
+// A layer's or port's <rt_info>: <attribute name="..." version="0" value="..."/> elements. A port's
+// layout keeps its value in a `layout` attribute instead of `value`.
+RtInfo read_attributes(pugi::xml_node rt_info) {
+    RtInfo info;
+    for (auto attribute : rt_info.children("attribute")) {
+        const std::string name = attribute.attribute("name").value();
+        if (name.empty()) continue;
+        const auto value = attribute.attribute("value");
+        info.child_or_add(name).value = value ? value.value() : attribute.attribute(name.c_str()).value();
+    }
+    return info;
+}
+
+// The port's element type from its `precision` attribute, or nullopt where it has none: IR v10 and
+// POT's INT8 files leave it off input ports. OpenVINO's own reader never uses an input port's
+// precision (it infers every type from the producers), so resolve_untyped_inputs() gives such a
+// port its producer's type. An output port without one takes its layer's `element_type` (the
+// attribute of Parameter and Const, the only layers whose output type is not inferred).
+std::optional<ElementType> port_type(pugi::xml_node xml, const Node& node, bool is_output, const std::string& source,
+                                     const std::string& where) {
+    std::string precision = xml.attribute("precision").value();
+    if (precision.empty() && is_output) precision = node.attrs.get_string_or("element_type", "");
+    if (precision.empty()) {
+        if (is_output) fail(source, where + " has no precision, and the layer no element_type");
+        return std::nullopt;
+    }
     const auto type = element_type_from_ir_precision(precision);
     if (!type) fail(source, where + ": unknown element type '" + precision + "'");
-    port.type = *type;
+    return type;
+}
+
+Port read_port(pugi::xml_node xml, const Node& node, const std::string& source, std::int64_t port_id, bool is_output,
+               bool& typed) {
+    const std::string where = layer_label(node) + ": port " + std::to_string(port_id);
+    Port port;
+    const auto type = port_type(xml, node, is_output, source, where);
+    typed = type.has_value();
+    if (type) port.type = *type;
     for (auto dim : xml.children("dim")) {
         const auto value = parse_dim(dim.text().get());
         if (!value) fail(source, where + ": bad dimension '" + dim.text().get() + "'");
         port.shape.push_back(*value);
     }
     port.names = xml.attribute("names").value();
+    const RtInfo rt_info = read_attributes(xml.child("rt_info"));
+    if (const RtInfo* layout = rt_info.child("layout")) port.layout = layout->value;
     return port;
 }
 
@@ -113,19 +151,26 @@ Layer read_layer(pugi::xml_node xml, const std::string& source) {
     if (node.type.empty()) fail(source, layer_label(node) + " has no type");
     node.version = xml.attribute("version").value();
     for (auto attribute : xml.child("data").attributes()) node.attrs.set(attribute.name(), attribute.value());
+    node.rt_info = read_attributes(xml.child("rt_info"));
 
     auto read_ports = [&](const char* group, std::vector<std::int64_t>& ids, auto&& add) {
+        const bool is_output = std::string_view(group) == "output";
         for (auto port : xml.child(group).children("port")) {
             const auto port_id = parse_int(port.attribute("id").value());
             if (!port_id) fail(source, layer_label(node) + ": " + group + " port with malformed id '" + port.attribute("id").value() + "'");
             if (index_of(layer.input_port_ids, *port_id) >= 0 || index_of(layer.output_port_ids, *port_id) >= 0)
                 fail(source, layer_label(node) + ": duplicate port id " + std::to_string(*port_id));
             ids.push_back(*port_id);
-            add(read_port(port, node, source, *port_id));
+            bool typed = true;
+            Port read = read_port(port, node, source, *port_id, is_output, typed);
+            add(std::move(read), typed);
         }
     };
-    read_ports("input", layer.input_port_ids, [&](Port port) { node.inputs.push_back(Input{Source{}, std::move(port)}); });
-    read_ports("output", layer.output_port_ids, [&](Port port) { node.outputs.push_back(std::move(port)); });
+    read_ports("input", layer.input_port_ids, [&](Port port, bool typed) {
+        node.inputs.push_back(Input{Source{}, std::move(port)});
+        layer.input_typed.push_back(typed);
+    });
+    read_ports("output", layer.output_port_ids, [&](Port port, bool) { node.outputs.push_back(std::move(port)); });
     return layer;
 }
 
@@ -161,11 +206,37 @@ void connect(std::vector<Layer>& layers, const std::unordered_map<std::int64_t, 
                 fail(source, layer_label(layer.node) + ": input port " + std::to_string(layer.input_port_ids[i]) + " has no edge");
 }
 
-void load_const(Node& node, const Weights& weights, const std::string& source) {
+// An input port without a precision of its own carries what its producer's output port carries.
+void resolve_untyped_inputs(std::vector<Layer>& layers, const std::unordered_map<std::int64_t, std::size_t>& index) {
+    for (Layer& layer : layers)
+        for (std::size_t i = 0; i < layer.node.inputs.size(); ++i) {
+            if (layer.input_typed[i]) continue;
+            Input& input = layer.node.inputs[i];
+            const Node& producer = layers[index.at(input.source.node)].node;
+            input.port.type = producer.outputs[static_cast<std::size_t>(input.source.port)].type;
+        }
+}
+
+// One message for the whole file rather than one per Const: the user is missing a file, not bytes.
+void require_weights(const std::vector<Layer>& layers, const WeightsFile& weights, const std::string& source) {
+    if (weights.present || weights.policy == WeightsPolicy::optional) return;
+    const Node* first = nullptr;
+    std::size_t consts = 0;
+    for (const Layer& layer : layers)
+        if (layer.node.is("Const")) {
+            if (!first) first = &layer.node;
+            ++consts;
+        }
+    if (first)
+        fail(source, "its weights file '" + weights.name + "' does not exist, and its " + std::to_string(consts) +
+                         " Const layers (the first: " + layer_label(*first) +
+                         ") need their bytes from it (an OpenVINO IR is the .xml and the .bin beside it)");
+}
+
+void load_const(Node& node, const WeightsFile& weights, const std::string& source) {
     const std::string where = layer_label(node);
     if (node.outputs.size() != 1) fail(source, where + ": a Const needs exactly one output port");
     const Port& port = node.outputs[0];
-    if (!weights.present) fail(source, where + ": a Const needs its bytes from '" + weights.name + "', which does not exist");
 
     if (const std::string* name = node.attrs.find("element_type")) {
         const auto type = element_type_from_ir_precision(*name);
@@ -192,6 +263,7 @@ void load_const(Node& node, const Weights& weights, const std::string& source) {
     if (size != expected)
         fail(source, where + ": size " + std::to_string(size) + " does not match " + std::string(to_string(port.type)) + " " +
                          shape_to_string(shape) + " (" + std::to_string(expected) + " bytes)");
+    if (!weights.present) return;  // WeightsPolicy::optional: the topology without the values
     const auto available = static_cast<std::int64_t>(weights.bytes.size());
     if (offset < 0 || offset > available || size > available - offset)
         fail(source, where + ": " + std::to_string(size) + " bytes at offset " + std::to_string(offset) + " lie past the end of '" +
@@ -209,17 +281,26 @@ RtInfo read_rt_info(pugi::xml_node xml) {
     return info;
 }
 
-Graph parse_ir(std::string_view text, const Weights& weights, const std::string& source) {
+Graph parse_ir(std::string_view text, const WeightsFile& weights, const std::string& source) {
     pugi::xml_document document;
     const auto parsed = document.load_buffer(text.data(), text.size());
-    if (!parsed) fail(source, std::string("not an XML file: ") + parsed.description() + " at byte " + std::to_string(parsed.offset));
+    if (!parsed) {
+        // pugixml stops at the end of a file cut short, with the root element still open.
+        const bool at_end = static_cast<std::size_t>(parsed.offset) + 1 >= text.size();
+        fail(source, std::string("not an OpenVINO IR file: its XML does not parse (") + parsed.description() + " at byte " +
+                         std::to_string(parsed.offset) + " of " + std::to_string(text.size()) + ")" +
+                         (at_end && !text.empty() ? ": the file is truncated" : ""));
+    }
     const auto net = document.document_element();
     if (std::string_view(net.name()) != "net")
         fail(source, std::string("not an OpenVINO IR: the root element is <") + net.name() + ">, expected <net>");
     const auto layers_xml = net.child("layers");
     if (!layers_xml) fail(source, "not an OpenVINO IR: <net> has no <layers>");
     const std::string version = net.attribute("version").value();
-    if (version != "10" && version != "11") fail(source, "unsupported IR version '" + version + "' (supported: 10, 11)");
+    if (version != "10" && version != "11")
+        fail(source, "unsupported IR version '" + version +
+                         "': detserve, like current OpenVINO, reads IR v10 and v11 only (older IRs predate OpenVINO "
+                         "2020.1); convert the original model again with a current OpenVINO (ovc)");
 
     std::vector<Layer> layers;
     std::unordered_map<std::int64_t, std::size_t> index;
@@ -230,6 +311,8 @@ Graph parse_ir(std::string_view text, const Weights& weights, const std::string&
         layers.push_back(std::move(layer));
     }
     connect(layers, index, net.child("edges"), source);
+    resolve_untyped_inputs(layers, index);
+    require_weights(layers, weights, source);
     for (Layer& layer : layers)
         if (layer.node.is("Const")) load_const(layer.node, weights, source);
 
@@ -275,21 +358,25 @@ std::string_view ir_precision_name(ElementType type) {
     throw std::logic_error("no IR precision name for element type " + std::string(to_string(type)));
 }
 
-Graph read_ir(const std::filesystem::path& xml_path) {
+std::filesystem::path ir_weights_path(const std::filesystem::path& xml_path) {
     auto bin_path = xml_path;
-    return read_ir(xml_path, bin_path.replace_extension(".bin"));
+    return bin_path.replace_extension(".bin");
 }
 
-Graph read_ir(const std::filesystem::path& xml_path, const std::filesystem::path& bin_path) {
+Graph read_ir(const std::filesystem::path& xml_path, WeightsPolicy policy) {
+    return read_ir(xml_path, ir_weights_path(xml_path), policy);
+}
+
+Graph read_ir(const std::filesystem::path& xml_path, const std::filesystem::path& bin_path, WeightsPolicy policy) {
     const std::string xml = read_file(xml_path);
     std::error_code error;
     const bool bin_present = std::filesystem::exists(bin_path, error);
     const std::string bin = bin_present ? read_file(bin_path) : std::string();
-    return parse_ir(xml, Weights{as_bytes(bin), bin_path.string(), bin_present}, xml_path.string());
+    return parse_ir(xml, WeightsFile{as_bytes(bin), bin_path.string(), bin_present, policy}, xml_path.string());
 }
 
 Graph read_ir_from_memory(std::string_view xml, std::span<const std::uint8_t> bin, const std::string& source_name) {
-    return parse_ir(xml, Weights{bin, source_name + " weights", true}, source_name);
+    return parse_ir(xml, WeightsFile{bin, source_name + " weights", true, WeightsPolicy::required}, source_name);
 }
 
 }  // namespace detserve::graph

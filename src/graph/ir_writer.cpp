@@ -20,13 +20,21 @@ std::string layer_label(const Node& node) {
 
 // pugixml writes any name it is given, so an attribute or rt_info key that is not an XML name
 // would produce a file nobody can read back.
-const char* xml_name(const std::string& name, const std::string& what) {
+const std::string& xml_name(const std::string& name, const std::string& what) {
     auto is_start = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; };
     auto is_rest = [&](char c) { return is_start(c) || (c >= '0' && c <= '9') || c == '-' || c == '.'; };
     bool valid = !name.empty() && is_start(name[0]);
     for (char c : name) valid = valid && is_rest(c);
     if (!valid) throw ModelError("cannot write IR: " + what + " '" + name + "' is not a valid XML name");
-    return name.c_str();
+    return name;
+}
+
+// Version 0 is the one OpenVINO writes for every rt_info attribute of layers and ports today.
+pugi::xml_node append_rt_attribute(pugi::xml_node rt_info, const std::string& name) {
+    auto attribute = rt_info.append_child("attribute");
+    attribute.append_attribute("name").set_value(name.c_str());
+    attribute.append_attribute("version").set_value("0");
+    return attribute;
 }
 
 void write_port(pugi::xml_node parent, std::size_t id, const Port& port, bool with_names) {
@@ -35,6 +43,18 @@ void write_port(pugi::xml_node parent, std::size_t id, const Port& port, bool wi
     xml.append_attribute("precision").set_value(std::string(ir_precision_name(port.type)).c_str());
     if (with_names && !port.names.empty()) xml.append_attribute("names").set_value(port.names.c_str());
     for (auto dim : port.shape) xml.append_child("dim").text().set(std::to_string(dim).c_str());
+    // A port's layout keeps its value in a `layout` attribute, as OpenVINO writes it.
+    if (!port.layout.empty())
+        append_rt_attribute(xml.append_child("rt_info"), "layout").append_attribute("layout").set_value(port.layout.c_str());
+}
+
+void write_layer_rt_info(pugi::xml_node layer, const Node& node) {
+    if (node.rt_info.children.empty()) return;
+    auto rt_info = layer.append_child("rt_info");
+    for (const auto& [name, child] : node.rt_info.children) {
+        auto attribute = append_rt_attribute(rt_info, name);
+        if (!child.value.empty()) attribute.append_attribute("value").set_value(child.value.c_str());
+    }
 }
 
 void write_layer(pugi::xml_node layers, const Node& node, std::vector<std::uint8_t>& bin) {
@@ -54,8 +74,9 @@ void write_layer(pugi::xml_node layers, const Node& node, std::vector<std::uint8
     if (!attrs.items().empty()) {
         auto data = xml.append_child("data");
         for (const auto& [key, value] : attrs.items())
-            data.append_attribute(xml_name(key, "attribute of " + layer_label(node))).set_value(value.c_str());
+            data.append_attribute(xml_name(key, "attribute of " + layer_label(node)).c_str()).set_value(value.c_str());
     }
+    write_layer_rt_info(xml, node);
 
     // IR port ids: inputs 0..n-1, then outputs n..n+m-1.
     if (!node.inputs.empty()) {
@@ -70,7 +91,7 @@ void write_layer(pugi::xml_node layers, const Node& node, std::vector<std::uint8
 
 void write_rt_info(pugi::xml_node xml, const RtInfo& info) {
     if (!info.value.empty()) xml.append_attribute("value").set_value(info.value.c_str());
-    for (const auto& [key, child] : info.children) write_rt_info(xml.append_child(xml_name(key, "rt_info key")), child);
+    for (const auto& [key, child] : info.children) write_rt_info(xml.append_child(xml_name(key, "rt_info key").c_str()), child);
 }
 
 void write_file(const std::filesystem::path& path, const void* bytes, std::size_t size) {

@@ -232,7 +232,7 @@ public:
             Node result;
             result.name = name;
             result.type = "Result";
-            result.inputs.push_back({value.source, Port{value.type, value.shape, {}}});
+            result.inputs.push_back({value.source, Port{value.type, value.shape, {}, {}}});
             graph_.add_node(std::move(result));
         }
         return std::move(graph_);
@@ -275,7 +275,7 @@ public:
         node.version = version;
         for (const auto& [k, v] : attrs) node.attrs.set(k, v);
         for (const auto& source : inputs) node.inputs.push_back({source, graph_.port_of(source)});
-        for (const auto& shape : output_shapes) node.outputs.push_back(Port{output_type, shape, {}});
+        for (const auto& shape : output_shapes) node.outputs.push_back(Port{output_type, shape, {}, {}});
         const auto id = graph_.add_node(std::move(node)).id;
         std::vector<Value> out;
         for (std::size_t i = 0; i < output_shapes.size(); ++i) {

@@ -73,7 +73,7 @@ Source add_transpose(Graph& graph, const Source& input, const Perm& perm, const 
     const Port in = graph.port_of(input);
     t.inputs.push_back({input, in});
     t.inputs.push_back({order, graph.port_of(order)});
-    t.outputs.push_back(Port{in.type, permute_shape(in.shape, perm), {}});
+    t.outputs.push_back(Port{in.type, permute_shape(in.shape, perm), {}, {}});
     return Source{graph.add_node(std::move(t)).id, 0};
 }
 

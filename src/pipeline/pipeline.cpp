@@ -63,7 +63,7 @@ Pipeline::Impl::Impl(PipelineModel m, PipelineOptions o)
       // +1: the budget counts the thread that creates the arena; the arena reserves no slot for it.
       thread_budget(std::make_unique<oneapi::tbb::global_control>(
           oneapi::tbb::global_control::max_allowed_parallelism,
-          static_cast<std::size_t>(arena_size(model, options) + 1))),
+          static_cast<std::size_t>(options.thread_budget > 0 ? options.thread_budget : arena_size(model, options) + 1))),
       arena(arena_size(model, options), 0) {
     if (model.streams.empty()) throw std::invalid_argument("pipeline: at least one engine stream is needed");
     if (options.max_batch < 1) throw std::invalid_argument("pipeline: max_batch must be >= 1");

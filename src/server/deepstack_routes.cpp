@@ -55,28 +55,30 @@ void answer_detection(ServerContext& context, const ServingModel& serving, const
                          "application/json");
 }
 
+// The default model (the config's first).
 void handle_detection(ServerContext& context, const httplib::Request& request, httplib::Response& response) {
     const auto start = pipeline::Clock::now();
-    answer_detection(context, require_model(context), request, response, "detect", start);
+    answer_detection(context, *require_model(context), request, response, "detect", start);
 }
 
 void handle_custom(ServerContext& context, const httplib::Request& request, httplib::Response& response) {
     const auto start = pipeline::Clock::now();
-    const ServingModel& serving = require_model(context);
+    require_ready(context);
     require_utf8_request(request);
     const std::string name = request.matches[1];
-    if (name != serving.model.name)
+    const auto serving = context.models.find(name);
+    if (!serving)
         throw ApiError(404, "unknown_model",
-                       "no custom model '" + name + "'; the available model is '" + serving.model.name +
-                           "' (POST /v1/vision/custom/list)");
-    answer_detection(context, serving, request, response, "custom", start);
+                       "no custom model '" + name + "'; the available models are " + served_model_names(context) +
+                           " (POST /v1/vision/custom/list)");
+    answer_detection(context, *serving, request, response, "custom", start);
 }
 
 // CodeProject.AI answers the custom models it can run.
 void handle_custom_list(ServerContext& context, const httplib::Request&, httplib::Response& response) {
-    const ServingModel& serving = require_model(context);
+    require_ready(context);
     const nlohmann::ordered_json answer{
-        {"success", true}, {"models", nlohmann::ordered_json::array({serving.model.name})}, {"command", "list"}, {"moduleId", "detserve"}};
+        {"success", true}, {"models", context.models.names()}, {"command", "list"}, {"moduleId", "detserve"}};
     response.set_content(json_text(answer), "application/json");
 }
 
@@ -92,9 +94,9 @@ std::vector<Route> deepstack_routes() {
         {"POST", "/v1/vision/detection", "/v1/vision/detection", ErrorStyle::deepstack, handle_detection,
          "DeepStack / CodeProject.AI: detect objects in the multipart 'image' field"},
         {"POST", "/v1/vision/custom/list", "/v1/vision/custom/list", ErrorStyle::deepstack, handle_custom_list,
-         "DeepStack / CodeProject.AI: the custom models available (the served model)"},
+         "DeepStack / CodeProject.AI: the custom models available (the served models)"},
         {"POST", "/v1/vision/custom/{model}", "/v1/vision/custom/([^/]+)", ErrorStyle::deepstack, handle_custom,
-         "DeepStack / CodeProject.AI: detect with the named model (the served model's name)"},
+         "DeepStack / CodeProject.AI: detect with the named model (a served model's name)"},
         {"GET", "/v1/status/ping", "/v1/status/ping", ErrorStyle::deepstack, handle_ping,
          "CodeProject.AI: the server is up", RouteAccess::open},
     };

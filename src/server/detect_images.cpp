@@ -56,7 +56,7 @@ std::vector<pipeline::DetectResult> detect_images(ServerContext& context, const 
         throw;
     }
     for (const auto& result : results)
-        if (!result.failure) context.metrics.record_stages(result.timing_ms);
+        if (!result.failure) context.metrics.record_stages(serving.model.name, result.timing_ms);
     raise_first_failure(results);
     return results;
 }

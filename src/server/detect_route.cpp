@@ -8,6 +8,7 @@
 #include "detserve/image/image_decoder.hpp"
 #include "json_text.hpp"
 #include "request_id.hpp"
+#include "request_text.hpp"
 #include "result_json.hpp"
 #include "routes.hpp"
 
@@ -33,6 +34,14 @@ std::string annotated_jpeg(const pipeline::ImageBytes& image, const pipeline::De
     return encode_jpeg(pixels);
 }
 
+// ?model=NAME, else the default model (the config's first).
+std::string model_requested(const httplib::Request& request) {
+    if (!request.has_param("model")) return "";
+    const std::string name = request.get_param_value("model");
+    if (name.empty()) throw ApiError(400, "invalid_parameter", "model: expected a model's name, got ''");
+    return name;
+}
+
 void answer_json(httplib::Response& response, const std::string& id, const ServingModel& serving,
                  const std::vector<pipeline::DetectResult>& results) {
     nlohmann::ordered_json body;
@@ -55,9 +64,12 @@ void handle_detect(ServerContext& context, const httplib::Request& request, http
     const std::string id = request_id(request.get_header_value("X-Request-Id"));
     response.set_header("X-Request-Id", id);
 
-    const ServingModel& serving = require_model(context);
+    require_utf8_request(request);
+    const auto held = require_model(context, model_requested(request));
+    const ServingModel& serving = *held;
     auto images = images_from_request(request, "image", context.options.max_images_per_request);
-    const auto options = options_from_query(request, serving.model.defaults, serving.model.labels, {"annotate"});
+    const auto options =
+        options_from_query(request, serving.model.defaults, serving.model.labels, {"annotate", "model"});
     const bool annotate = annotate_requested(request);
     if (annotate && images.size() != 1)
         throw ApiError(400, "invalid_parameter",

@@ -454,8 +454,8 @@ HttpServer::HttpServer(ServerOptions options, MetricsRegistry& registry, Service
     registry.add_collector([impl = impl_.get()] {
         auto& context = impl->context;
         context.metrics.set_in_flight(static_cast<std::size_t>(context.admitted.load()));
-        const auto* serving = context.serving.load();
-        context.metrics.set_queue_depth(serving ? serving->pipeline->queued() : 0);
+        for (const auto& serving : context.models.all())
+            context.metrics.set_queue_depth(serving->model.name, serving->pipeline->queued());
         context.metrics.set_connections(impl->http.open_connections(), impl->worker_threads.load(),
                                         impl->http.received_bytes());
     });
@@ -483,11 +483,26 @@ void HttpServer::serve_stream(httplib::Stream& stream) { impl_->http.serve_strea
 void HttpServer::stop() { impl_->http.stop(); }
 
 void HttpServer::set_model(pipeline::Pipeline& pipeline, ServedModel model) {
-    auto& context = impl_->context;
-    context.serving_storage = std::make_unique<ServingModel>(ServingModel{&pipeline, std::move(model)});
-    context.serving.store(context.serving_storage.get());
-    context.metrics.set_ready(true);
+    // Not owned: the caller keeps the pipeline alive past serve().
+    add_model(std::shared_ptr<pipeline::Pipeline>(&pipeline, [](pipeline::Pipeline*) {}), std::move(model));
+    set_ready();
 }
+
+void HttpServer::add_model(std::shared_ptr<pipeline::Pipeline> pipeline, ServedModel model) {
+    // Released here, outside the table's lock: a replaced pipeline no request holds is destroyed now.
+    const auto replaced = impl_->context.models.put(std::move(pipeline), std::move(model));
+}
+
+void HttpServer::set_ready() {
+    impl_->context.ready.store(true);
+    impl_->context.metrics.set_ready(!impl_->context.draining.load());
+}
+
+void HttpServer::set_reloader(std::function<void(const std::string& name)> reload) {
+    impl_->context.reload = std::move(reload);
+}
+
+std::vector<std::string> HttpServer::model_names() const { return impl_->context.models.names(); }
 
 void HttpServer::set_load_error(const std::string& message) {
     std::lock_guard lock(impl_->context.load_error_mutex);

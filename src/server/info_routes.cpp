@@ -1,4 +1,5 @@
 // Health, readiness, model description and metrics.
+#include <chrono>
 #include <cmath>
 
 #include <nlohmann/json.hpp>
@@ -22,12 +23,27 @@ std::string load_error(const ServerContext& context) {
 
 }  // namespace
 
-const ServingModel& require_model(const ServerContext& context) {
+void require_ready(const ServerContext& context) {
     if (context.draining.load()) throw ApiError(503, "shutting_down", "the service is shutting down");
-    if (const auto* serving = context.serving.load()) return *serving;
+    if (context.ready.load()) return;
     if (const auto error = load_error(context); !error.empty())
         throw ApiError(503, "model_load_failed", "the model failed to load: " + error);
     throw ApiError(503, "not_ready", "the model is loading and warming up; retry when GET /readyz answers 200");
+}
+
+std::string served_model_names(const ServerContext& context) {
+    std::string names;
+    for (const auto& name : context.models.names()) names += (names.empty() ? "'" : ", '") + name + "'";
+    return names;
+}
+
+std::shared_ptr<const ServingModel> require_model(const ServerContext& context, const std::string& name) {
+    require_ready(context);
+    auto serving = name.empty() ? context.models.first() : context.models.find(name);
+    if (!serving)
+        throw ApiError(404, "unknown_model",
+                       "unknown model '" + name + "'; this server serves " + served_model_names(context));
+    return serving;
 }
 
 void handle_healthz(ServerContext&, const httplib::Request&, httplib::Response& response) {
@@ -35,15 +51,18 @@ void handle_healthz(ServerContext&, const httplib::Request&, httplib::Response& 
 }
 
 void handle_readyz(ServerContext& context, const httplib::Request&, httplib::Response& response) {
-    const ServingModel& serving = require_model(context);
-    json_answer(response, {{"status", "ready"}, {"model", serving.model.name}});
+    const auto serving = require_model(context);
+    json_answer(response, {{"status", "ready"}, {"model", serving->model.name}, {"models", context.models.names()}});
 }
 
-void handle_models(ServerContext& context, const httplib::Request&, httplib::Response& response) {
-    const ServingModel& serving = require_model(context);
-    const ServedModel& m = serving.model;
+namespace {
+
+nlohmann::ordered_json model_json(const ServedModel& m) {
     nlohmann::ordered_json model;
     model["name"] = m.name;
+    model["version"] = m.version;
+    model["generation"] = m.generation;
+    model["loaded_at"] = m.loaded_at;
     model["path"] = m.path;
     model["format"] = m.format;
     model["family"] = m.family;
@@ -70,7 +89,37 @@ void handle_models(ServerContext& context, const httplib::Request&, httplib::Res
                          {"iou_threshold", short_decimal(m.defaults.iou_threshold)},
                          {"max_detections", m.defaults.max_detections},
                          {"nms", std::string(detect::to_string(m.defaults.nms))}};
-    json_answer(response, {{"models", nlohmann::ordered_json::array({model})}});
+    return model;
+}
+
+}  // namespace
+
+void handle_models(ServerContext& context, const httplib::Request&, httplib::Response& response) {
+    require_ready(context);
+    auto models = nlohmann::ordered_json::array();
+    for (const auto& serving : context.models.all()) models.push_back(model_json(serving->model));
+    json_answer(response, {{"models", std::move(models)}});
+}
+
+// Builds and warms up the model again and puts it in place of the old one; the old one serves
+// until then, and keeps serving when the reload fails.
+void handle_reload(ServerContext& context, const httplib::Request& request, httplib::Response& response) {
+    const std::string name = request.matches[1];
+    const auto before = require_model(context, name);
+    if (!context.reload) throw ApiError(501, "not_supported", "this server cannot reload models");
+    const auto start = std::chrono::steady_clock::now();
+    try {
+        context.reload(name);
+    } catch (const std::exception& e) {
+        throw ApiError(500, "reload_failed",
+                       "model '" + name + "' was not reloaded (generation " + std::to_string(before->model.generation) +
+                           " still serves): " + e.what());
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const auto after = require_model(context, name);
+    json_answer(response, {{"status", "reloaded"},
+                           {"reload_ms", std::round(seconds * 1e4) / 10},
+                           {"model", model_json(after->model)}});
 }
 
 void handle_openapi(ServerContext&, const httplib::Request&, httplib::Response& response) {

@@ -16,7 +16,6 @@ namespace detserve::server {
 namespace {
 
 constexpr const char* kInputName = "image";
-constexpr const char* kModelVersion = "1";  // one model, one version
 
 // detserve's version, as docs/openapi.json (compiled in) states it.
 const std::string& server_version() {
@@ -32,24 +31,25 @@ void json_answer(httplib::Response& response, const nlohmann::ordered_json& body
 }
 
 // Health answers are the status alone (200 true, 4xx false): "not ready" is 400, not 503.
-const ServingModel& require_ready(const ServerContext& context) {
+void require_health_ready(const ServerContext& context) {
     try {
-        return require_model(context);
+        require_ready(context);
     } catch (const ApiError& e) {
         throw ApiError(400, e.code(), e.what());
     }
 }
 
-// The served model, when the path names it (and version 1, when the path has a version).
-const ServingModel& model_of_path(const ServingModel& serving, const httplib::Request& request) {
+// The model the path names (and its version, when the path has one), held for the request.
+std::shared_ptr<const ServingModel> model_of_path(const ServerContext& context, const httplib::Request& request) {
     require_utf8_request(request);
     const std::string name = request.matches[1];
-    if (name != serving.model.name)
-        throw ApiError(404, "unknown_model",
-                       "unknown model '" + name + "'; this server serves '" + serving.model.name + "'");
-    if (request.matches.size() > 2 && request.matches[2].matched && request.matches[2] != kModelVersion)
+    if (name.empty()) throw ApiError(404, "unknown_model", "no model name in the path");
+    auto serving = require_model(context, name);
+    const std::string& version = serving->model.version;
+    if (request.matches.size() > 2 && request.matches[2].matched && request.matches[2] != version)
         throw ApiError(404, "unknown_version",
-                       "model '" + name + "' has no version '" + request.matches[2].str() + "' (versions: 1)");
+                       "model '" + name + "' has no version '" + request.matches[2].str() + "' (versions: " + version +
+                           ")");
     return serving;
 }
 
@@ -103,17 +103,19 @@ void handle_server_metadata(ServerContext&, const httplib::Request&, httplib::Re
 void handle_live(ServerContext&, const httplib::Request&, httplib::Response& response) { response.status = 200; }
 
 void handle_ready(ServerContext& context, const httplib::Request&, httplib::Response& response) {
-    require_ready(context);
+    require_health_ready(context);
     response.status = 200;
 }
 
 void handle_model_ready(ServerContext& context, const httplib::Request& request, httplib::Response& response) {
-    model_of_path(require_ready(context), request);
+    require_health_ready(context);
+    model_of_path(context, request);
     response.status = 200;
 }
 
 void handle_model_metadata(ServerContext& context, const httplib::Request& request, httplib::Response& response) {
-    const ServingModel& serving = model_of_path(require_model(context), request);
+    const auto held = model_of_path(context, request);
+    const ServingModel& serving = *held;
     nlohmann::ordered_json outputs = nlohmann::ordered_json::array();
     for (auto& tensor : kserve::detection_outputs({})) {
         tensor.shape[0] = -1;  // one row per detection
@@ -123,7 +125,7 @@ void handle_model_metadata(ServerContext& context, const httplib::Request& reque
         {"name", kInputName}, {"datatype", "BYTES"}, {"shape", nlohmann::ordered_json::array({1})}};
     nlohmann::ordered_json metadata;
     metadata["name"] = serving.model.name;
-    metadata["versions"] = nlohmann::ordered_json::array({kModelVersion});
+    metadata["versions"] = nlohmann::ordered_json::array({serving.model.version});
     metadata["platform"] = "detserve_" + serving.model.engine;
     metadata["inputs"] = nlohmann::ordered_json::array({std::move(input)});
     metadata["outputs"] = std::move(outputs);
@@ -132,7 +134,8 @@ void handle_model_metadata(ServerContext& context, const httplib::Request& reque
 
 void handle_infer(ServerContext& context, const httplib::Request& request, httplib::Response& response) {
     const auto start = pipeline::Clock::now();
-    const ServingModel& serving = model_of_path(require_model(context), request);
+    const auto held = model_of_path(context, request);
+    const ServingModel& serving = *held;
     std::optional<std::string> header_length;
     if (request.has_header(kserve::kHeaderLengthHeader))
         header_length = request.get_header_value(kserve::kHeaderLengthHeader);

@@ -242,6 +242,14 @@ Metric& MetricFamily<Metric>::with(const std::vector<std::string>& label_values)
 }
 
 template <typename Metric>
+void MetricFamily<Metric>::remove(const std::vector<std::string>& label_values) {
+    std::lock_guard lock(mutex_);
+    if (by_label_values_.erase(label_values) == 0) return;
+    children_.erase(std::find_if(children_.begin(), children_.end(),
+                                 [&](const Child& child) { return child.label_values == label_values; }));
+}
+
+template <typename Metric>
 void MetricFamily<Metric>::render(std::string& out) const {
     out += "# HELP " + name() + ' ' + escape(help(), false) + '\n';
     out += "# TYPE " + name() + ' ' + type_name(type()) + '\n';

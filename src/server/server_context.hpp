@@ -1,6 +1,7 @@
 #pragma once
 // State shared by the routes of one HttpServer (internal to server/).
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -8,13 +9,9 @@
 #include "detserve/server/http_server.hpp"
 #include "detserve/server/service_metrics.hpp"
 #include "access_control.hpp"
+#include "model_table.hpp"
 
 namespace detserve::server {
-
-struct ServingModel {
-    pipeline::Pipeline* pipeline = nullptr;
-    ServedModel model;
-};
 
 struct ServerContext {
     ServerContext(ServerOptions o, MetricsRegistry& r, ServiceMetrics& m)
@@ -25,8 +22,9 @@ struct ServerContext {
     ServiceMetrics& metrics;
     AccessControl access;  // API keys and the rate limit
 
-    std::unique_ptr<ServingModel> serving_storage;
-    std::atomic<const ServingModel*> serving{nullptr};  // set once the model is warm
+    ModelTable models;
+    std::atomic<bool> ready{false};  // every model of the config is in service
+    std::function<void(const std::string&)> reload;  // set before serve(); may be empty
     std::atomic<bool> draining{false};
     std::atomic<int> admitted{0};  // images admitted and not yet answered
 

@@ -26,21 +26,18 @@ ServiceMetrics::ServiceMetrics(MetricsRegistry& registry, int max_batch, const s
       stages_(registry.histogram_family(
           "detserve_stage_duration_seconds",
           "Time per image spent in each pipeline stage, in seconds; total spans all of them.",
-          {"stage"}, stage_buckets())),
-      decode_(stages_.with({"decode"})),
-      preprocess_(stages_.with({"preprocess"})),
-      queue_(stages_.with({"queue"})),
-      inference_(stages_.with({"inference"})),
-      postprocess_(stages_.with({"postprocess"})),
-      total_(stages_.with({"total"})),
-      batch_size_(registry.histogram("detserve_batch_size", "Images per engine forward.",
-                                     linear_buckets(1, 1, std::max(max_batch, kMinBatchBuckets)))),
-      inference_count_(registry.counter("detserve_inference_count_total",
-                                        "Images inferred (a batch of n counts n).")),
-      inference_exec_count_(registry.counter("detserve_inference_exec_count_total",
-                                             "Engine forwards (a batch of n counts 1).")),
-      queue_depth_(registry.gauge("detserve_queue_depth",
-                                  "Requests waiting for an engine stream.")),
+          {"model", "stage"}, stage_buckets())),
+      batch_size_(registry.histogram_family("detserve_batch_size", "Images per engine forward.", {"model"},
+                                            linear_buckets(1, 1, std::max(max_batch, kMinBatchBuckets)))),
+      inference_count_(registry.counter_family("detserve_inference_count_total",
+                                               "Images inferred (a batch of n counts n).", {"model"})),
+      inference_exec_count_(registry.counter_family("detserve_inference_exec_count_total",
+                                                    "Engine forwards (a batch of n counts 1).", {"model"})),
+      queue_depth_(registry.gauge_family("detserve_queue_depth", "Requests waiting for an engine stream.",
+                                         {"model"})),
+      reloads_(registry.counter_family("detserve_model_reloads_total",
+                                       "Model reloads by outcome (success, failure); a failure keeps the old model.",
+                                       {"model", "outcome"})),
       in_flight_(registry.gauge("detserve_requests_in_flight",
                                 "Requests admitted and not yet answered.")),
       connections_open_(registry.gauge("detserve_http_connections_open", "Open HTTP connections.")),
@@ -56,7 +53,7 @@ ServiceMetrics::ServiceMetrics(MetricsRegistry& registry, int max_batch, const s
           {"model", "format", "engine", "target", "family", "precision", "input"})),
       engine_info_(registry.gauge_family(
           "detserve_engine_info", "What runs the model, as the engine reports it after compiling; always 1.",
-          {"engine", "version", "device", "precision", "streams", "threads", "cpu_isa"})),
+          {"model", "engine", "version", "device", "precision", "streams", "threads", "cpu_isa"})),
       ready_(registry.gauge("detserve_ready", "1 when the service accepts inference requests.")) {
     registry.gauge_family("detserve_build_info", "detserve's version; always 1.", {"version"})
         .with({version})
@@ -68,27 +65,31 @@ void ServiceMetrics::record_request(std::string_view route, int status, double s
     request_duration_.with({std::string(route)}).observe(seconds);
 }
 
-void ServiceMetrics::record_stages(const StageTimesMs& times) {
-    decode_.observe(times.decode / kMsPerSecond);
-    preprocess_.observe(times.preprocess / kMsPerSecond);
-    queue_.observe(times.queue / kMsPerSecond);
-    inference_.observe(times.inference / kMsPerSecond);
-    postprocess_.observe(times.postprocess / kMsPerSecond);
-    total_.observe(times.total / kMsPerSecond);
+void ServiceMetrics::record_stages(const std::string& model, const StageTimesMs& times) {
+    stages_.with({model, "decode"}).observe(times.decode / kMsPerSecond);
+    stages_.with({model, "preprocess"}).observe(times.preprocess / kMsPerSecond);
+    stages_.with({model, "queue"}).observe(times.queue / kMsPerSecond);
+    stages_.with({model, "inference"}).observe(times.inference / kMsPerSecond);
+    stages_.with({model, "postprocess"}).observe(times.postprocess / kMsPerSecond);
+    stages_.with({model, "total"}).observe(times.total / kMsPerSecond);
 }
 
-void ServiceMetrics::record_batch(int batch_size) {
-    batch_size_.observe(batch_size);
-    inference_count_.inc(std::max(batch_size, 0));
-    inference_exec_count_.inc();
+void ServiceMetrics::record_batch(const std::string& model, int batch_size) {
+    batch_size_.with({model}).observe(batch_size);
+    inference_count_.with({model}).inc(std::max(batch_size, 0));
+    inference_exec_count_.with({model}).inc();
+}
+
+void ServiceMetrics::record_reload(const std::string& model, bool succeeded) {
+    reloads_.with({model, succeeded ? "success" : "failure"}).inc();
 }
 
 void ServiceMetrics::record_rejection(std::string_view reason) {
     rejected_.with({std::string(reason)}).inc();
 }
 
-void ServiceMetrics::set_queue_depth(std::size_t waiting) {
-    queue_depth_.set(static_cast<double>(waiting));
+void ServiceMetrics::set_queue_depth(const std::string& model, std::size_t waiting) {
+    queue_depth_.with({model}).set(static_cast<double>(waiting));
 }
 
 void ServiceMetrics::set_in_flight(std::size_t requests) {
@@ -101,18 +102,30 @@ void ServiceMetrics::set_connections(std::size_t open, std::size_t worker_thread
     received_bytes_.advance_to(static_cast<double>(received_bytes));
 }
 
+namespace {
+
+// Sets the info child of `labels` (labels[0] is the model) to 1, dropping the model's earlier one.
+void replace_info(GaugeFamily& family, std::map<std::string, std::vector<std::string>>& current,
+                  std::vector<std::string> labels) {
+    auto& previous = current[labels.front()];
+    if (!previous.empty() && previous != labels) family.remove(previous);
+    family.with(labels).set(1);
+    previous = std::move(labels);
+}
+
+}  // namespace
+
 void ServiceMetrics::set_model_info(const ModelInfo& info) {
-    model_info_
-        .with({info.model, info.format, info.engine, info.target, info.family, info.precision,
-               info.input})
-        .set(1);
+    std::lock_guard lock(info_mutex_);
+    replace_info(model_info_, model_info_labels_,
+                 {info.model, info.format, info.engine, info.target, info.family, info.precision, info.input});
 }
 
 void ServiceMetrics::set_engine_info(const EngineInfo& info) {
-    engine_info_
-        .with({info.engine, info.version, info.device, info.precision, std::to_string(info.streams),
-               std::to_string(info.threads), info.cpu_isa})
-        .set(1);
+    std::lock_guard lock(info_mutex_);
+    replace_info(engine_info_, engine_info_labels_,
+                 {info.model, info.engine, info.version, info.device, info.precision, std::to_string(info.streams),
+                  std::to_string(info.threads), info.cpu_isa});
 }
 
 void ServiceMetrics::set_ready(bool ready) { ready_.set(ready ? 1 : 0); }

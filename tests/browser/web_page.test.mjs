@@ -3,7 +3,8 @@
 // waits for the boxes and the table (dog, bicycle), saves a screenshot, then checks the filters,
 // the annotated download, an error message and the phone layout. Any console error fails it.
 // Then a second server with an API key and a rate limit: the page asks for the key on the 401,
-// sends it on every call, and shows the 429 readably.
+// sends it on every call, and shows the 429 readably. Last a server of two models: the page's model
+// selector, and photos that keep the model they were sent to.
 //
 //   node web_page.test.mjs /path/to/detserve
 //
@@ -328,6 +329,8 @@ async function main() {
   rmSync(downloads, { recursive: true, force: true });
   await stopServer();
   await keyedServer(dog);
+  await stopServer();
+  await twoModelServer(dog);
 }
 
 // One token per 100 s after a burst of 4: GET /v1/models and three detections pass, a fourth is 429.
@@ -409,6 +412,45 @@ async function keyedServer(dog) {
   });
 
   await run('no unexpected errors with the API key', async () => {
+    check(problems.length === 0, problems.join('\n'));
+  });
+  await page.close();
+}
+
+// Two models (the default model under two names): the page offers a selector, new photos go to the
+// chosen model, and a photo already shown keeps the model that found its boxes.
+async function twoModelServer(dog) {
+  const base = await startServer(['--models', `first=${config.model},second=${config.model}`]);
+  console.log(`# detserve with two models at ${base}`);
+  const page = await browser.newPage();
+  await page.setViewport({ width: 1280, height: 800 });
+  const problems = [];
+  watchPage(page, problems, []);
+  const detectUrls = [];
+  page.on('request', (request) => request.url().includes('/v1/detect') && detectUrls.push(request.url()));
+
+  await run('with two models the model panel offers a selector of both, the first chosen', async () => {
+    await page.goto(`${base}/`, { waitUntil: 'load' });
+    await page.waitForSelector('body[data-model="first"] #model-select', { timeout: STEP_TIMEOUT_MS });
+    const options = await page.$$eval('#model-select option', (list) => list.map((o) => o.value));
+    check(JSON.stringify(options) === '["first","second"]', `the selector offers ${JSON.stringify(options)}`);
+  });
+
+  await run('photos go to the model chosen, and keep it when another is chosen', async () => {
+    await (await page.$('#files')).uploadFile(dog);
+    await waitForTable(page, ['dog', 'bicycle']);
+    await page.select('#model-select', 'second');
+    await page.waitForSelector('body[data-model="second"]', { timeout: STEP_TIMEOUT_MS });
+    const panel = await page.$eval('#model-info', (element) => element.textContent);
+    check(panel.includes('second'), `the model panel does not describe 'second': ${panel}`);
+    await (await page.$('#files')).uploadFile(samplePhoto('person.jpg'));
+    await page.waitForFunction(() => document.querySelectorAll('.photo').length === 2 &&
+      !document.querySelector('.photo.pending'), { timeout: STEP_TIMEOUT_MS });
+    const models = detectUrls.map((url) => new URL(url).searchParams.get('model'));
+    check(JSON.stringify(models) === '["first","second"]', `the detect requests named ${JSON.stringify(models)}`);
+  });
+
+  await run('no console errors with two models', async () => {
     check(problems.length === 0, problems.join('\n'));
   });
   await page.close();

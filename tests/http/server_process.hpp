@@ -42,8 +42,10 @@ inline std::string photo_bytes(std::string_view name) {
 
 class ServerProcess {
 public:
-    // `args` come after `serve --host 127.0.0.1 --port 0 --model <default model>`.
-    explicit ServerProcess(const std::vector<std::string>& args = {}, const std::vector<std::string>& env = {}) {
+    // `args` come after `serve --host 127.0.0.1 --port 0 --model <default model>`. The process runs
+    // in `working_directory` when one is given (config/models/<stem>.json is looked up under it).
+    explicit ServerProcess(const std::vector<std::string>& args = {}, const std::vector<std::string>& env = {},
+                           const fs::path& working_directory = {}) {
         static int counter = 0;
         log_path_ = fs::temp_directory_path() /
                     ("detserve-http-" + std::to_string(getpid()) + "-" + std::to_string(counter++) + ".log");
@@ -66,6 +68,7 @@ public:
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
         posix_spawn_file_actions_addopen(&actions, 1, log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
         posix_spawn_file_actions_adddup2(&actions, 1, 2);
+        if (!working_directory.empty()) posix_spawn_file_actions_addchdir_np(&actions, working_directory.c_str());
         const int error = posix_spawn(&pid_, DETSERVE_BINARY, &actions, nullptr, argv.data(), envp.data());
         posix_spawn_file_actions_destroy(&actions);
         if (error != 0) pid_ = -1;

@@ -48,7 +48,8 @@ TEST_F(HttpEngineAuto, ModelsSaysWhatRunsTheModel) {
 TEST_F(HttpEngineAuto, MetricsCarryEngineInfo) {
     const auto model = served_model(client());
     ASSERT_TRUE(model.is_object());
-    const std::string expected = "detserve_engine_info{engine=\"" + model["engine"].get<std::string>() +
+    const std::string expected = "detserve_engine_info{model=\"" + model["name"].get<std::string>() +
+                                 "\",engine=\"" + model["engine"].get<std::string>() +
                                  "\",version=\"" + model["engine_version"].get<std::string>() + "\",device=\"" +
                                  model["device"].get<std::string>() + "\",precision=\"" +
                                  model["precision"].get<std::string>() + "\",streams=\"2\",threads=\"" +
@@ -68,7 +69,7 @@ TEST_F(HttpEngineOpenCv, TheFlagChoosesOpenCv) {
     EXPECT_EQ(model["engine"], "opencv");
     EXPECT_EQ(model["device"], "cpu");
     EXPECT_EQ(model["precision"], "f32");
-    EXPECT_NE(metrics_text(client()).find("detserve_engine_info{engine=\"opencv\""), std::string::npos);
+    EXPECT_NE(metrics_text(client()).find("detserve_engine_info{model=\"nanodet\",engine=\"opencv\""), std::string::npos);
     auto response = client().Post("/v1/detect", photo_bytes("dog.jpg"), "image/jpeg");
     ASSERT_TRUE(response);
     EXPECT_EQ(response->status, 200) << response->body;

@@ -59,9 +59,9 @@ TEST(HttpLoad, SixtyFourConcurrentClientsGetCorrectAnswersInSharedBatches) {
 
     auto metrics = server->client().Get("/metrics");
     ASSERT_TRUE(metrics);
-    const double forwards = metric_value(metrics->body, "detserve_batch_size_count");
-    const double single = metric_value(metrics->body, "detserve_batch_size_bucket{le=\"1\"}");
-    const double images_inferred = metric_value(metrics->body, "detserve_inference_count_total");
+    const double forwards = metric_value(metrics->body, "detserve_batch_size_count{model=\"nanodet\"}");
+    const double single = metric_value(metrics->body, "detserve_batch_size_bucket{model=\"nanodet\",le=\"1\"}");
+    const double images_inferred = metric_value(metrics->body, "detserve_inference_count_total{model=\"nanodet\"}");
     ASSERT_GT(forwards, 0) << metrics->body;
     EXPECT_GT(forwards, single) << "under 64 concurrent clients some forwards must carry more than one image";
     EXPECT_EQ(images_inferred, kClients * 3) << "every image inferred once (the warm-up is not counted)";

@@ -191,7 +191,7 @@ TEST_F(HttpRoutes, MetricsAreValidPrometheusText) {
     EXPECT_NE(response->get_header_value("Content-Type").find("version=0.0.4"), std::string::npos);
     const std::string& text = response->body;
     for (const char* needle : {"detserve_http_requests_total{route=\"/v1/detect\",code=\"200\"}",
-                               "detserve_stage_duration_seconds_bucket{stage=\"inference\"", "detserve_batch_size_bucket",
+                               "detserve_stage_duration_seconds_bucket{model=\"nanodet\",stage=\"inference\"", "detserve_batch_size_bucket",
                                "detserve_queue_depth", "detserve_requests_in_flight", "detserve_inference_count_total",
                                "detserve_model_info{model=\"nanodet\"", "detserve_ready 1",
                                "process_resident_memory_bytes"})

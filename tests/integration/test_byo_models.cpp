@@ -234,7 +234,7 @@ TEST(ByoModels, Yolov5nIrFindsTheDogBicycleAndCar) {
     ASSERT_FALSE(photo.empty()) << test::missing_photo_message("dog.jpg");
 
     const auto model = load_from_repository_root(yolov5n_xml());
-    EXPECT_EQ(model.spec_source, "config/models/yolov5n.json");
+    EXPECT_EQ(model.spec_source, "rt_info/framework/names + config/models/yolov5n.json");
     EXPECT_EQ(model.spec.labels_source, "rt_info/framework/names");
     ASSERT_EQ(model.spec.labels.size(), 80u);
     EXPECT_EQ(model.spec.labels.name(16), "dog");

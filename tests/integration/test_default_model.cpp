@@ -57,7 +57,7 @@ TEST(DefaultModel, LoadsWithItsModelSpecFromRtInfo) {
 
     const auto model = detserve::app::load_model(path);
     EXPECT_EQ(model.format, "openvino_ir");
-    EXPECT_EQ(model.spec_source, "rt_info");
+    EXPECT_EQ(model.spec_source, "rt_info/model_info");
     EXPECT_EQ(model.spec.model_type, "nanodet");
     ASSERT_EQ(model.spec.labels.size(), 80u);
     // COCO 2017 names, not darknet's spellings.

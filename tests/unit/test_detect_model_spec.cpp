@@ -2,11 +2,13 @@
 // to its family's decoder.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "detserve/detect/model_spec.hpp"
 
@@ -80,7 +82,7 @@ TEST(DetectModelSpec, DefaultsOfOmittedKeys) {
 TEST(DetectModelSpec, ErrorsNameTheKey) {
     const json base = {{"model_type", "yolov5"}};
     const std::vector<std::pair<std::string, json>> bad = {
-        {"model_type", "ssd"},
+        {"model_type", "retinanet"},
         {"input_size", json::array({640})},
         {"input_size", json::array({640, -1})},
         {"reverse_input_channels", "yes"},
@@ -95,6 +97,8 @@ TEST(DetectModelSpec, ErrorsNameTheKey) {
         {"nms", true},
         {"strides", json::array({8, 0})},
         {"center_offset", 1},
+        {"background_label", -2},
+        {"background_label", 0.5},
         {"labels", 7},
         {"labels", "no-such-file.txt"},
     };
@@ -103,6 +107,8 @@ TEST(DetectModelSpec, ErrorsNameTheKey) {
         sidecar[key] = value;
         EXPECT_NE(error_of(sidecar).find("'" + key + "'"), std::string::npos) << key << " = " << value.dump();
     }
+    EXPECT_NE(error_of({{"model_type", "ssd-lite"}}).find("nanodet, yolov5, yolov8, yolox, ssd, detections, tf_od_api, fastestdet"),
+              std::string::npos);
     EXPECT_NE(error_of({{"model_type", "yolov5"}, {"threshold", 0.5}}).find("unknown key 'threshold'"), std::string::npos);
     EXPECT_NE(error_of({{"labels", "coco80"}}).find("'model_type' is required"), std::string::npos);
 }
@@ -197,4 +203,104 @@ TEST(DetectModelSpec, DecodePassesStridesAndCentreOffset) {
 TEST(DetectModelSpec, ResizeTypesAreOpenVinoModelApiNames) {
     for (const char* type : {"standard", "fit_to_window_letterbox", "fit_to_window"})
         EXPECT_EQ(model_spec_from_json({{"model_type", "yolox"}, {"resize_type", type}}).resize_type, type);
+}
+
+TEST(DetectModelSpec, FamiliesWithNmsInsideSkipTheSecondNmsAndSsdsDefaultToCoco91) {
+    for (const char* type : {"ssd", "detections", "tf_od_api"}) {
+        const auto spec = model_spec_from_json({{"model_type", type}});
+        EXPECT_FLOAT_EQ(spec.iou_threshold, 1.0f) << type;  // IoU > 1 never happens: no suppression
+        EXPECT_FLOAT_EQ(model_spec_from_json({{"model_type", type}, {"iou_threshold", 0.5}}).iou_threshold, 0.5f) << type;
+    }
+    for (const char* type : {"ssd", "tf_od_api"}) {
+        const auto spec = model_spec_from_json({{"model_type", type}});
+        EXPECT_EQ(spec.labels_source, "coco91") << type;
+        EXPECT_EQ(spec.labels.name(0), "background") << type;
+        EXPECT_EQ(spec.labels.name(18), "dog") << type;
+        EXPECT_EQ(model_spec_from_json({{"model_type", type}, {"labels", {"background", "face"}}}).labels.size(), 2u);
+    }
+    EXPECT_EQ(model_spec_from_json({{"model_type", "detections"}}).labels_source, "coco80");
+    const auto fastestdet = model_spec_from_json({{"model_type", "fastestdet"}});
+    EXPECT_FLOAT_EQ(fastestdet.iou_threshold, 0.6f);
+    EXPECT_EQ(fastestdet.labels_source, "coco80");
+    EXPECT_EQ(model_spec_from_json({{"model_type", "ssd"}}).background_label, 0);
+}
+
+TEST(DetectModelSpec, BackgroundLabelRoundTripsForSsd) {
+    const ModelSpec spec = model_spec_from_json({{"model_type", "ssd"}, {"background_label", -1}, {"labels", {"face"}}});
+    EXPECT_EQ(spec.background_label, -1);
+    const json written = model_spec_to_json(spec);
+    EXPECT_EQ(written["background_label"], -1);
+    EXPECT_FLOAT_EQ(written["iou_threshold"].get<float>(), 1.0f);
+    for (const ModelSpec& back : {model_spec_from_json(written), model_spec_from_model_info(model_spec_to_model_info(spec))}) {
+        EXPECT_EQ(back.model_type, "ssd");
+        EXPECT_EQ(back.background_label, -1);
+        EXPECT_FLOAT_EQ(back.iou_threshold, 1.0f);
+        EXPECT_EQ(back.labels.names(), std::vector<std::string>{"face"});
+    }
+    // Only the ssd decoder has a background label.
+    EXPECT_FALSE(model_spec_to_json(model_spec_from_json({{"model_type", "tf_od_api"}})).contains("background_label"));
+}
+
+TEST(DetectModelSpec, DecodeDispatchesTheNmsInsideFamilies) {
+    const DecodeOptions options{0.25f, 1.0f, 10};
+    const InputTransform transform{1, 1, 0, 0, 100, 100};
+
+    ModelSpec spec = model_spec_from_json({{"model_type", "ssd"}, {"labels", {"background", "face"}}});
+    Tensor rows = zeros({1, 1, 2, 7});
+    const float face[] = {0, 1, 0.9f, 0.1f, 0.1f, 0.5f, 0.5f};
+    std::copy(std::begin(face), std::end(face), rows.data.begin());
+    auto dets = decode_detections(spec, {{"detection_out", rows}}, 0, 100, 100, transform, options);
+    ASSERT_EQ(dets.size(), 1u);
+    EXPECT_EQ(dets[0].label, "face");
+    EXPECT_FLOAT_EQ(dets[0].box.x_max, 50);
+
+    spec = model_spec_from_json({{"model_type", "detections"}, {"labels", {"cat", "dog"}}});
+    Tensor finished = zeros({1, 3, 6});
+    const float dog[] = {10, 10, 40, 40, 0.8f, 1};
+    std::copy(std::begin(dog), std::end(dog), finished.data.begin());
+    dets = decode_detections(spec, {{"output0", finished}}, 0, 100, 100, transform, options);
+    ASSERT_EQ(dets.size(), 1u);
+    EXPECT_EQ(dets[0].label, "dog");
+
+    spec = model_spec_from_json({{"model_type", "tf_od_api"}});
+    Tensor boxes = zeros({1, 2, 4});
+    boxes.data = {0.1f, 0.2f, 0.3f, 0.4f, 0, 0, 0, 0};
+    Tensor classes = zeros({1, 2});
+    classes.data = {18, 0};
+    Tensor scores = zeros({1, 2});
+    scores.data = {0.7f, 0};
+    Tensor count = zeros({1});
+    count.data = {1};
+    dets = decode_detections(spec, {{"detection_boxes", boxes}, {"detection_classes", classes},
+                                    {"detection_scores", scores}, {"num_detections", count}},
+                             0, 100, 100, transform, options);
+    ASSERT_EQ(dets.size(), 1u);
+    EXPECT_EQ(dets[0].label, "dog");  // COCO-91 id 18
+    EXPECT_FLOAT_EQ(dets[0].box.x_min, 20);
+
+    spec = model_spec_from_json({{"model_type", "fastestdet"}, {"labels", {"a", "b"}}});
+    Tensor grid = zeros({1, 7, 1, 1});
+    grid.data = {0.9f, std::atanh(0.5f), std::atanh(0.5f), 0, 0, 0.2f, 0.8f};  // centre (0.5, 0.5)
+    dets = decode_detections(spec, {{"758", grid}}, 0, 100, 100, transform, options);
+    ASSERT_EQ(dets.size(), 1u);
+    EXPECT_EQ(dets[0].label, "b");
+    EXPECT_FLOAT_EQ(dets[0].box.x_min, 25);  // centre 50, width sigmoid(0) · 100
+    spec.labels = LabelMap({"a", "b", "c"});  // the label count is the class count: 5 + 3 != 7
+    EXPECT_THROW(decode_detections(spec, {{"758", grid}}, 0, 100, 100, transform, options), std::runtime_error);
+}
+
+TEST(DetectModelSpec, FastestDetSidecarIsTheRepositorysRuntime) {
+    const fs::path path = fs::path(DETSERVE_SOURCE_DIR) / "config" / "models" / "FastestDet.json";
+    std::ifstream in(path);
+    const ModelSpec spec = model_spec_from_json(json::parse(in), path.parent_path().string());
+    EXPECT_EQ(spec.model_type, "fastestdet");
+    EXPECT_EQ(spec.input_width, 352);
+    EXPECT_EQ(spec.input_height, 352);
+    EXPECT_FALSE(spec.reverse_input_channels);  // runtime.py feeds cv2.imread's BGR
+    EXPECT_EQ(spec.scale_values, (std::array<float, 3>{255, 255, 255}));
+    EXPECT_EQ(spec.resize_type, "standard");
+    EXPECT_FLOAT_EQ(spec.confidence_threshold, 0.65f);
+    EXPECT_FLOAT_EQ(spec.iou_threshold, 0.45f);
+    EXPECT_EQ(spec.nms, NmsMode::agnostic);
+    EXPECT_EQ(spec.labels.size(), 80u);
 }

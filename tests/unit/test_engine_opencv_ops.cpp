@@ -29,7 +29,7 @@ public:
         node.type = "Parameter";
         node.attrs.set("shape", join_ints(shape));
         node.attrs.set("element_type", "f32");
-        node.outputs.push_back(Port{ElementType::f32, shape, "images"});
+        node.outputs.push_back(Port{ElementType::f32, shape, "images", {}});
         return add(std::move(node));
     }
     Source constant(Node node) { return add(std::move(node)); }
@@ -40,7 +40,7 @@ public:
         node.type = type;
         for (const auto& [key, value] : attrs) node.attrs.set(key, value);
         for (const auto& source : inputs) node.inputs.push_back({source, graph.port_of(source)});
-        node.outputs.push_back(Port{type_out, shape_out, name});
+        node.outputs.push_back(Port{type_out, shape_out, name, {}});
         return add(std::move(node));
     }
     void result(const Source& source) {
@@ -178,4 +178,58 @@ TEST(EngineOpenCvOps, UnsupportedFormsNameTheLayer) {
         EXPECT_NE(message.find("'channel_scale'"), std::string::npos) << message;
         EXPECT_NE(message.find("broadcasting"), std::string::npos) << message;
     }
+}
+
+// vehicle-license-plate-detection-barrier-0106 takes NHWC (its first op a Transpose to NCHW): the
+// engine is fed NCHW like every model, and puts the Permute back in front.
+TEST(EngineOpenCvOps, AnNhwcInputIsFedNchw) {
+    Builder b;
+    Node placeholder;
+    placeholder.name = "Placeholder";
+    placeholder.type = "Parameter";
+    placeholder.outputs.push_back(Port{ElementType::f32, {1, 2, 4, 3}, "Placeholder", {}});
+    placeholder.rt_info.child_or_add("old_api_map_order").value = "0, 2, 3, 1";
+    const Source nhwc = b.constant(std::move(placeholder));
+    const Source order = b.constant(make_const_i64("order", {4}, {0, 3, 1, 2}));
+    b.result(b.op("Transpose", "to_nchw", {nhwc, order}, {}, {1, 3, 2, 4}));
+
+    const auto compiled = engine::compile_opencv(b.graph, {});
+    EXPECT_EQ(compiled->input().shape, (std::vector<std::int64_t>{1, 3, 2, 4}));
+    const Tensor input = ramp({1, 3, 2, 4}, 0.5f, -3.0f);
+    const auto out = compiled->infer(input);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].second.shape, input.shape);
+    EXPECT_EQ(out[0].second.data, input.data) << "NCHW in, Permute to NHWC, the model's Transpose back";
+}
+
+// yolov8n-int8-u8-nhwc: a u8 input with the /255 inside the graph. The OpenCV engine feeds f32
+// only, and says so at load; an f16 input (IR v10) it feeds f32.
+TEST(EngineOpenCvOps, AnIntegerInputIsRefusedAtLoadAnF16OneFedF32) {
+    for (const auto type : {ElementType::u8, ElementType::f16}) {
+        Builder b;
+        Node images;
+        images.name = "images";
+        images.type = "Parameter";
+        images.outputs.push_back(Port{type, {1, 3, 2, 2}, "images", {}});
+        const Source input = b.constant(std::move(images));
+        b.result(b.op("Relu", "relu", {input}, {}, {1, 3, 2, 2}, type));
+        const std::string message = error_of(b.graph);
+        if (type == ElementType::u8) {
+            EXPECT_NE(message.find("input 'images' is u8 [1,3,2,2]"), std::string::npos) << message;
+            EXPECT_NE(message.find("f32 only"), std::string::npos) << message;
+        } else {
+            EXPECT_EQ(message, "no error");
+        }
+    }
+}
+
+// OpenVINO reads IR op types case-insensitively (Model Optimizer writes "ReLU", "PReLU"); so do we.
+TEST(EngineOpenCvOps, OpTypesMatchCaseInsensitivelyAsOpenVinoReadsThem) {
+    Builder b;
+    const Source images = b.parameter({1, 3, 2, 2});
+    b.result(b.op("ReLU", "relu", {images}, {}, {1, 3, 2, 2}));
+    const auto compiled = engine::compile_opencv(b.graph, {});
+    const auto out = compiled->infer(ramp({1, 3, 2, 2}, 1.0f, -6.0f));
+    EXPECT_EQ(out.at(0).second.data[0], 0.0f);
+    EXPECT_EQ(out.at(0).second.data[11], 5.0f);
 }

@@ -27,7 +27,7 @@ public:
         node.type = "Parameter";
         node.attrs.set("shape", join_ints(shape));
         node.attrs.set("element_type", "f32");
-        node.outputs.push_back(Port{ElementType::f32, shape, "images"});
+        node.outputs.push_back(Port{ElementType::f32, shape, "images", {}});
         return add(std::move(node));
     }
     Source constant(Node node) { return add(std::move(node)); }
@@ -38,7 +38,7 @@ public:
         node.type = type;
         for (const auto& [key, value] : attrs) node.attrs.set(key, value);
         for (const auto& source : inputs) node.inputs.push_back({source, graph.port_of(source)});
-        node.outputs.push_back(Port{type_out, shape_out, tensor_names});
+        node.outputs.push_back(Port{type_out, shape_out, tensor_names, {}});
         return add(std::move(node));
     }
     void result(const Source& source) {
@@ -101,6 +101,28 @@ TEST(GraphConstantFolding, ConvertOfF16WeightsBecomesAnF32ConstInPlace) {
     EXPECT_EQ(b.graph.find(half.node), nullptr) << "the f16 constant no longer feeds anything";
     EXPECT_EQ(b.graph.at(sum.node).inputs[1].source, w);
     EXPECT_EQ(fold_constants(b.graph), 0u);
+}
+
+// yolo11n-int8-320-nms converts i64 constants to u32 (its NMS indices); every integer type folds,
+// a narrower one wrapping as Convert-1 says, boolean as "not zero".
+TEST(GraphConstantFolding, ConvertBetweenIntegerTypesFoldsToEveryIntegerType) {
+    const std::vector<std::int64_t> values{0, 1, 300, -1};
+    const std::vector<std::pair<std::string, std::vector<std::int64_t>>> cases{
+        {"u32", {0, 1, 300, 4294967295}}, {"u64", {0, 1, 300, kMax}},   {"i16", {0, 1, 300, -1}},
+        {"u16", {0, 1, 300, 65535}},      {"i8", {0, 1, 44, -1}},       {"u8", {0, 1, 44, 255}},
+        {"boolean", {0, 1, 1, 1}},
+    };
+    for (const auto& [name, expected] : cases) {
+        SCOPED_TRACE(name);
+        Builder b;
+        const auto type = *element_type_from_string(name);
+        const Source c = b.constant(make_const_i64("c", {4}, values));
+        const Source converted = b.op("Convert", "to_" + name, {c}, {{"destination_type", name}}, type, {4});
+        b.result(converted);
+        EXPECT_EQ(fold_constants(b.graph), 1u);
+        EXPECT_EQ(b.node(converted).outputs[0].type, type);
+        EXPECT_EQ(const_as_i64(b.node(converted)), expected);
+    }
 }
 
 TEST(GraphConstantFolding, FloatToIntegerConvertIsLeftForRunTime) {

@@ -27,7 +27,7 @@ public:
         node.type = "Parameter";
         node.attrs.set("shape", join_ints(shape));
         node.attrs.set("element_type", "f32");
-        node.outputs.push_back(Port{ElementType::f32, shape, name});
+        node.outputs.push_back(Port{ElementType::f32, shape, name, {}});
         return add(std::move(node));
     }
 
@@ -40,7 +40,7 @@ public:
         node.type = type;
         for (const auto& [key, value] : attrs) node.attrs.set(key, value);
         for (const auto& source : inputs) node.inputs.push_back({source, graph.port_of(source)});
-        node.outputs.push_back(Port{ElementType::f32, output_shape, {}});
+        node.outputs.push_back(Port{ElementType::f32, output_shape, {}, {}});
         return add(std::move(node));
     }
 

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -118,7 +119,7 @@ TEST(IrReader, ReadsLayersPortsEdgesAndConstBytes) {
     EXPECT_EQ(input->type, "Parameter");
     EXPECT_EQ(input->version, "opset1");
     ASSERT_EQ(input->outputs.size(), 1u);
-    EXPECT_EQ(input->outputs[0], (Port{ElementType::f32, {1, 4}, "input"}));
+    EXPECT_EQ(input->outputs[0], (Port{ElementType::f32, {1, 4}, "input", {}}));
 
     const Node& bias = graph.at(1);
     ASSERT_TRUE(bias.data);
@@ -132,7 +133,7 @@ TEST(IrReader, ReadsLayersPortsEdgesAndConstBytes) {
     ASSERT_EQ(add.inputs.size(), 2u);
     EXPECT_EQ(add.inputs[0].source, (Source{0, 0}));
     EXPECT_EQ(add.inputs[1].source, (Source{1, 0}));
-    EXPECT_EQ(add.inputs[1].port, (Port{ElementType::f32, {1, 4}, ""}));
+    EXPECT_EQ(add.inputs[1].port, (Port{ElementType::f32, {1, 4}, "", {}}));
     EXPECT_EQ(add.attrs.get_string("auto_broadcast"), "numpy");
     ASSERT_EQ(add.outputs.size(), 1u);
     EXPECT_EQ(add.outputs[0].names, "sum,sum_alias");
@@ -197,7 +198,8 @@ TEST(IrReader, ReadsEveryPortPrecision) {
         {"FP32", ElementType::f32}, {"FP16", ElementType::f16}, {"BF16", ElementType::bf16},
         {"I64", ElementType::i64},  {"I32", ElementType::i32},  {"I8", ElementType::i8},
         {"U8", ElementType::u8},    {"BOOL", ElementType::boolean}, {"boolean", ElementType::boolean},
-        {"f16", ElementType::f16},
+        {"f16", ElementType::f16},  {"U32", ElementType::u32},  {"U64", ElementType::u64},
+        {"U16", ElementType::u16},  {"I16", ElementType::i16},  {"u32", ElementType::u32},
     };
     for (const auto& [precision, type] : cases) {
         const std::string xml = R"(<net name="p" version="11"><layers>
@@ -244,8 +246,15 @@ TEST(IrReader, ReadsScalarAndSmallIntegerConsts) {
 TEST(IrReaderErrors, NotXml) {
     const auto message = memory_error("this is <not xml");
     EXPECT_TRUE(contains(message, "tiny.xml")) << message;
-    EXPECT_TRUE(contains(message, "not an XML file")) << message;
+    EXPECT_TRUE(contains(message, "not an OpenVINO IR file")) << message;
     EXPECT_TRUE(contains(memory_error(""), "tiny.xml"));
+}
+
+TEST(IrReaderErrors, TruncatedFileSaysSo) {
+    const auto message = memory_error(kTinyIr.substr(0, kTinyIr.size() / 2));
+    EXPECT_TRUE(contains(message, "tiny.xml")) << message;
+    EXPECT_TRUE(contains(message, "not an OpenVINO IR file")) << message;
+    EXPECT_TRUE(contains(message, "truncated")) << message;
 }
 
 TEST(IrReaderErrors, XmlThatIsNotAnIr) {
@@ -262,6 +271,7 @@ TEST(IrReaderErrors, UnsupportedVersion) {
         const auto message = memory_error(tiny_with(R"(version="11")", "version=\"" + version + "\""));
         EXPECT_TRUE(contains(message, "tiny.xml")) << message;
         EXPECT_TRUE(contains(message, "unsupported IR version '" + version + "'")) << message;
+        EXPECT_TRUE(contains(message, "reads IR v10 and v11 only")) << message;
     }
 }
 
@@ -435,4 +445,137 @@ TEST(IrReaderFiles, ErrorsInsideTheFileNameIt) {
     const auto message = model_error([&] { read_ir(dir.path() / "broken.xml"); });
     EXPECT_TRUE(contains(message, (dir.path() / "broken.xml").string())) << message;
     EXPECT_TRUE(contains(message, "layer 'bias' (id 1)")) << message;
+}
+
+// ---- what real converters write: IR v10 ports, rt_info, whitespace, u32/u64 -------------------
+
+// IR v10 (and POT's INT8 IR v11) input ports carry no precision: each takes its producer's type,
+// as OpenVINO infers it. Here the f16 Parameter feeds an input port without a precision.
+TEST(IrReader, InputPortWithoutPrecisionTakesItsProducersType) {
+    const std::string xml = R"(<net name="v10" version="10"><layers>
+		<layer id="0" name="data" type="Parameter" version="opset1">
+			<data element_type="f16" shape="1,3,2,2"/>
+			<output><port id="0" precision="FP16"><dim>1</dim><dim>3</dim><dim>2</dim><dim>2</dim></port></output>
+		</layer>
+		<layer id="1" name="relu" type="ReLU" version="opset1">
+			<input><port id="0"><dim>1</dim><dim>3</dim><dim>2</dim><dim>2</dim></port></input>
+			<output><port id="1" precision="FP16"><dim>1</dim><dim>3</dim><dim>2</dim><dim>2</dim></port></output>
+		</layer>
+		<layer id="2" name="out" type="Result" version="opset1">
+			<input><port id="0"><dim>1</dim><dim>3</dim><dim>2</dim><dim>2</dim></port></input>
+		</layer>
+	</layers><edges>
+		<edge from-layer="0" from-port="0" to-layer="1" to-port="0"/>
+		<edge from-layer="1" from-port="1" to-layer="2" to-port="0"/>
+	</edges></net>)";
+    const Graph graph = read_ir_from_memory(xml, {}, "v10.xml");
+    EXPECT_EQ(graph.at(1).inputs[0].port.type, ElementType::f16);
+    EXPECT_EQ(graph.at(2).inputs[0].port.type, ElementType::f16);
+}
+
+TEST(IrReader, OutputPortWithoutPrecisionTakesTheLayersElementType) {
+    const std::string xml = R"(<net name="p" version="11"><layers>
+		<layer id="0" name="x" type="Parameter" version="opset1">
+			<data element_type="u8" shape="2"/>
+			<output><port id="0"><dim>2</dim></port></output>
+		</layer></layers><edges /></net>)";
+    EXPECT_EQ(read_ir_from_memory(xml, {}, "p.xml").at(0).outputs[0].type, ElementType::u8);
+
+    const std::string relu = R"(<net name="p" version="11"><layers>
+		<layer id="0" name="x" type="Parameter" version="opset1">
+			<data element_type="f32" shape="2"/>
+			<output><port id="0" precision="FP32"><dim>2</dim></port></output>
+		</layer>
+		<layer id="1" name="r" type="ReLU" version="opset1">
+			<input><port id="0"><dim>2</dim></port></input>
+			<output><port id="1"><dim>2</dim></port></output>
+		</layer></layers><edges><edge from-layer="0" from-port="0" to-layer="1" to-port="0"/></edges></net>)";
+    const auto message = model_error([&] { read_ir_from_memory(relu, {}, "p.xml"); });
+    EXPECT_TRUE(contains(message, "p.xml: layer 'r' (id 1): port 1 has no precision")) << message;
+}
+
+TEST(IrReader, ReadsU32AndU64ConstsAndSaturatesU64AboveTheInt64Range) {
+    const std::string xml = R"(<net name="c" version="11"><layers>
+		<layer id="0" name="indices" type="Const" version="opset1">
+			<data element_type="u32" shape="2" offset="0" size="8" />
+			<output><port id="0" precision="U32"><dim>2</dim></port></output>
+		</layer>
+		<layer id="1" name="stop" type="Const" version="opset1">
+			<data element_type="u64" shape="2" offset="8" size="16" />
+			<output><port id="0" precision="U64"><dim>2</dim></port></output>
+		</layer>
+	</layers><edges /></net>)";
+    std::vector<std::uint8_t> bin(24, 0);
+    const std::uint32_t u32s[] = {7, 4000000000u};
+    const std::uint64_t u64s[] = {42, ~std::uint64_t{0}};
+    std::memcpy(bin.data(), u32s, sizeof u32s);
+    std::memcpy(bin.data() + 8, u64s, sizeof u64s);
+    const Graph graph = read_ir_from_memory(xml, bin, "c.xml");
+    EXPECT_EQ(const_as_i64(graph.at(0)), (std::vector<std::int64_t>{7, 4000000000}));
+    EXPECT_EQ(const_as_f32(graph.at(0)), (std::vector<float>{7.0f, 4e9f}));
+    EXPECT_EQ(const_as_i64(graph.at(1)), (std::vector<std::int64_t>{42, std::numeric_limits<std::int64_t>::max()}));
+    EXPECT_EQ(element_size(ElementType::u64), 8u);
+    EXPECT_EQ(element_size(ElementType::u32), 4u);
+    EXPECT_EQ(ir_precision_name(ElementType::u32), "U32");
+}
+
+// face-detection-retail-0004 (Open Model Zoo) starts with a newline before <?xml; a byte order
+// mark is as harmless.
+TEST(IrReader, WhitespaceOrAByteOrderMarkBeforeTheDeclaration) {
+    for (const std::string prefix : {"\n", " \r\n\t", "\xEF\xBB\xBF"}) {
+        const Graph graph = read_ir_from_memory(prefix + kTinyIr, tiny_bin(), "tiny.xml");
+        EXPECT_EQ(graph.nodes().size(), 4u);
+    }
+}
+
+TEST(IrReader, ListAttributesWithOrWithoutSpaces) {
+    Attributes attrs;
+    attrs.set("order", "0, 2, 3, 1");
+    attrs.set("tight", "0,2,3,1");
+    attrs.set("scales", " 0.5 ,1.25,  2 ");
+    EXPECT_EQ(attrs.get_ints("order"), (std::vector<std::int64_t>{0, 2, 3, 1}));
+    EXPECT_EQ(attrs.get_ints("tight"), attrs.get_ints("order"));
+    EXPECT_EQ(attrs.get_floats("scales"), (std::vector<double>{0.5, 1.25, 2.0}));
+    // kTinyIr's bias Const has shape="1, 4".
+    EXPECT_EQ(read_ir_from_memory(kTinyIr, tiny_bin(), "tiny.xml").at(1).outputs[0].shape, (Shape{1, 4}));
+}
+
+// vehicle-license-plate-detection-barrier-0106: a TensorFlow NHWC Placeholder, as Model Optimizer
+// writes it.
+TEST(IrReader, ReadsLayerRtInfoAndThePortLayout) {
+    const std::string xml = R"(<net name="tf" version="11"><layers>
+		<layer id="0" name="Placeholder" type="Parameter" version="opset1">
+			<data shape="1,300,300,3" element_type="f32" />
+			<rt_info>
+				<attribute name="old_api_map_order" version="0" value="0, 2, 3, 1" />
+				<attribute name="decompression" version="0" />
+			</rt_info>
+			<output>
+				<port id="0" precision="FP32" names="Placeholder">
+					<dim>1</dim><dim>300</dim><dim>300</dim><dim>3</dim>
+					<rt_info><attribute name="layout" version="0" layout="[N,H,W,C]" /></rt_info>
+				</port>
+			</output>
+		</layer></layers><edges /></net>)";
+    const Graph graph = read_ir_from_memory(xml, {}, "tf.xml");
+    const Node& placeholder = graph.at(0);
+    EXPECT_EQ(placeholder.rt_info.get("old_api_map_order"), "0, 2, 3, 1");
+    ASSERT_NE(placeholder.rt_info.child("decompression"), nullptr);
+    EXPECT_EQ(placeholder.rt_info.child("decompression")->value, "");
+    EXPECT_EQ(placeholder.outputs[0].layout, "[N,H,W,C]");
+    EXPECT_EQ(placeholder.outputs[0].shape, (Shape{1, 300, 300, 3}));
+}
+
+TEST(IrReaderFiles, WithoutItsBinAModelCanStillBeDescribed) {
+    TempDir dir;
+    write_file(dir.path() / "tiny.xml", kTinyIr);
+    const Graph graph = read_ir(dir.path() / "tiny.xml", WeightsPolicy::optional);
+    const Node& bias = graph.at(1);
+    EXPECT_EQ(bias.data, nullptr);
+    EXPECT_EQ(bias.outputs[0].type, ElementType::f32);
+    EXPECT_EQ(bias.outputs[0].shape, (Shape{1, 4}));
+    EXPECT_EQ(ir_weights_path(dir.path() / "tiny.xml"), dir.path() / "tiny.bin");
+
+    const auto message = model_error([&] { read_ir(dir.path() / "tiny.xml", WeightsPolicy::required); });
+    EXPECT_TRUE(contains(message, "its weights file '" + (dir.path() / "tiny.bin").string() + "' does not exist")) << message;
 }

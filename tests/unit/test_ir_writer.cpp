@@ -20,7 +20,7 @@ using namespace detserve::graph;
 
 namespace {
 
-Port port(ElementType type, Shape shape, std::string names = {}) { return Port{type, std::move(shape), std::move(names)}; }
+Port port(ElementType type, Shape shape, std::string names = {}) { return Port{type, std::move(shape), std::move(names), {}}; }
 
 Input input(std::int64_t node, int output, Port p) { return Input{Source{node, output}, std::move(p)}; }
 
@@ -55,7 +55,10 @@ Graph small_detector() {
     Graph graph;
     graph.name = "small_detector";
     graph.add_node(op(90, "output0/sink_port_0", "Result", {}, {input(80, 0, port(f32, {1, 256}))}, {}));
-    graph.add_node(op(10, "images", "Parameter", {{"shape", "1,3,8,8"}, {"element_type", "f32"}}, {}, {port(f32, {1, 3, 8, 8}, "images")}));
+    Node images = op(10, "images", "Parameter", {{"shape", "1,3,8,8"}, {"element_type", "f32"}}, {}, {port(f32, {1, 3, 8, 8}, "images")});
+    images.outputs[0].layout = "[N,C,H,W]";
+    images.rt_info.child_or_add("old_api_map_element_type").value = "f16";
+    graph.add_node(std::move(images));
     graph.add_node(with_id(make_const_f32("conv.weight", {4, 3, 3, 3}, ramp(4 * 3 * 3 * 3, 0.01f)), 20));
     graph.add_node(op(30, "conv", "Convolution",
                       {{"strides", "1,1"}, {"dilations", "1,1"}, {"pads_begin", "1,1"}, {"pads_end", "1,1"}, {"auto_pad", "explicit"}},
@@ -71,8 +74,10 @@ Graph small_detector() {
         half_bytes.push_back(static_cast<std::uint8_t>(bits >> 8));
     }
     graph.add_node(with_id(make_const("scale_compressed", ElementType::f16, {1, 4, 1, 1}, half_bytes), 55));
-    graph.add_node(op(56, "scale", "Convert", {{"destination_type", "f32"}}, {input(55, 0, port(ElementType::f16, {1, 4, 1, 1}))},
-                      {port(f32, {1, 4, 1, 1}, "scale")}));
+    Node scale = op(56, "scale", "Convert", {{"destination_type", "f32"}}, {input(55, 0, port(ElementType::f16, {1, 4, 1, 1}))},
+                    {port(f32, {1, 4, 1, 1}, "scale")});
+    scale.rt_info.child_or_add("decompression");  // an attribute without a value
+    graph.add_node(std::move(scale));
     graph.add_node(op(60, "mul", "Multiply", {{"auto_broadcast", "numpy"}},
                       {input(50, 0, port(f32, {1, 4, 8, 8})), input(56, 0, port(f32, {1, 4, 1, 1}))}, {port(f32, {1, 4, 8, 8})}));
     graph.add_node(with_id(make_const_i64("target_shape", {2}, {1, 256}), 70));
@@ -114,6 +119,7 @@ void expect_same_graph(const Graph& expected, const Graph& actual) {
         EXPECT_EQ(got_attrs, want_attrs);
         EXPECT_EQ(got->inputs, want.inputs);
         EXPECT_EQ(got->outputs, want.outputs);
+        EXPECT_EQ(got->rt_info, want.rt_info);
         ASSERT_EQ(static_cast<bool>(got->data), static_cast<bool>(want.data));
         if (want.data) {
             EXPECT_EQ(*got->data, *want.data);
@@ -130,6 +136,13 @@ TEST(IrWriter, RoundTripKeepsNodesAttributesPortsBytesAndRtInfo) {
     const Graph back = read_ir_from_memory(files.xml, files.bin, "small_detector.xml");
     expect_same_graph(graph, back);
     EXPECT_EQ(back.rt_info.get("framework/names"), "{0: 'a&b', 1: \"<c>\"}\nsecond line");
+}
+
+TEST(IrWriter, WritesLayerAndPortRtInfoAsOpenVinoDoes) {
+    const std::string xml = serialize_ir(small_detector()).xml;
+    EXPECT_TRUE(contains(xml, R"(<attribute name="old_api_map_element_type" version="0" value="f16" />)")) << xml;
+    EXPECT_TRUE(contains(xml, R"(<attribute name="decompression" version="0" />)")) << xml;
+    EXPECT_TRUE(contains(xml, R"(<attribute name="layout" version="0" layout="[N,C,H,W]" />)")) << xml;
 }
 
 TEST(IrWriter, SecondSerializationIsByteIdentical) {

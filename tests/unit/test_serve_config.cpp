@@ -90,6 +90,18 @@ const Json& non_default_settings() {
                                {"keep_alive_max_count", 1000},
                                {"keep_alive_timeout_s", 30},
                                {"model", "models/yolo/yolov8n.onnx"},
+                               {"models",
+                                Json::array({{{"name", "people"}, {"path", "models/a.xml"}},
+                                             {{"name", "cars"},
+                                              {"path", "models/b.onnx"},
+                                              {"engine", "opencv"},
+                                              {"precision", "f32"},
+                                              {"streams", 1},
+                                              {"threshold", 0.5},
+                                              {"iou_threshold", 0.4},
+                                              {"max_detections", 20},
+                                              {"nms", "agnostic"}}})},
+                               {"model_repository", "/srv/models"},
                                {"engine", "opencv"},
                                {"target", "opencl_fp16"},
                                {"precision", "bf16"},
@@ -412,4 +424,55 @@ TEST(ServeConfig, BadApiKeysAreNamedByPositionNeverShown) {
     const std::string not_string = error_of({"--config", file.path()});
     EXPECT_EQ(not_string, file.path() + ": $.api_keys: expected a string of comma-separated keys (the value is not shown)");
     EXPECT_NE(error_of({"--api-keys", std::string(257, 'k')}).find("key 1 is longer than 256 bytes"), std::string::npos);
+}
+
+TEST(ServeConfig, ModelsListTakesEachModelsOwnSettings) {
+    const TempFile file(R"({"models": [{"name": "people", "path": "a.xml"},
+                                       {"name": "cars", "path": "b.onnx", "streams": 1, "threshold": 0.5,
+                                        "engine": "opencv", "nms": "agnostic", "max_detections": null}]})");
+    const auto config = load({"--config", file.path()});
+    ASSERT_EQ(config.models.size(), 2u);
+    EXPECT_EQ(config.models[0].name, "people");
+    EXPECT_EQ(config.models[0].path, "a.xml");
+    EXPECT_FALSE(config.models[0].streams.has_value());
+    EXPECT_EQ(config.models[1].streams, 1);
+    EXPECT_EQ(config.models[1].threshold, 0.5);
+    EXPECT_EQ(config.models[1].engine, "opencv");
+    EXPECT_EQ(config.models[1].nms, "agnostic");
+    EXPECT_FALSE(config.models[1].max_detections.has_value()) << "null: the top-level setting";
+}
+
+TEST(ServeConfig, ModelsFlagAndEnvironmentTakeNameEqualsPathOrJson) {
+    const auto from_flag = load({"--models", "people=models/a.xml,cars=models/b.onnx"});
+    ASSERT_EQ(from_flag.models.size(), 2u);
+    EXPECT_EQ(from_flag.models[1].name, "cars");
+    EXPECT_EQ(from_flag.models[1].path, "models/b.onnx");
+    const auto from_env = load({}, {{"DETSERVE_MODELS", R"([{"name": "people", "path": "a.xml", "streams": 2}])"}});
+    ASSERT_EQ(from_env.models.size(), 1u);
+    EXPECT_EQ(from_env.models[0].streams, 2);
+    EXPECT_TRUE(load({"--models", "null"}).models.empty());
+}
+
+TEST(ServeConfig, BadModelEntriesNameTheirPathInTheList) {
+    const TempFile streams(R"({"models": [{"name": "a", "path": "a.xml"}, {"name": "b", "path": "b.xml", "streams": 0}]})");
+    EXPECT_EQ(error_of({"--config", streams.path()}),
+              streams.path() + ": $.models[1].streams: expected an integer in [1, 64], got 0");
+    const TempFile unknown(R"({"models": [{"name": "a", "path": "a.xml", "stream": 2}]})");
+    EXPECT_EQ(error_of({"--config", unknown.path()}),
+              unknown.path() +
+                  ": $.models[0].stream: unknown key (a model takes name, path, engine, precision, streams, "
+                  "threshold, iou_threshold, max_detections, nms)");
+    const TempFile duplicate(R"({"models": [{"name": "a", "path": "a.xml"}, {"name": "a", "path": "b.xml"}]})");
+    EXPECT_EQ(error_of({"--config", duplicate.path()}),
+              duplicate.path() + ": $.models[1].name: duplicate name 'a' (models[0] has it; names must be unique)");
+    const TempFile missing(R"({"models": [{"name": "a"}]})");
+    EXPECT_EQ(error_of({"--config", missing.path()}),
+              missing.path() + ": $.models[0].path: missing: every model needs a path");
+    const TempFile not_a_list(R"({"models": {"name": "a"}})");
+    EXPECT_NE(error_of({"--config", not_a_list.path()}).find(": $.models: expected an array"), std::string::npos);
+    EXPECT_EQ(error_of({"--models", "a/b=x.xml"}),
+              "--models[0].name: expected letters, digits, '.', '_' or '-' (a URL path segment), got \"a/b\"");
+    EXPECT_EQ(error_of({"--models", "a=x.xml,b"}), "--models[1]: expected NAME=PATH, got 'b'");
+    EXPECT_EQ(error_of({}, {{"DETSERVE_MODELS", R"([{"name": "a", "path": "x.xml", "engine": "tpu"}])"}}),
+              "DETSERVE_MODELS[0].engine: unknown engine \"tpu\" (auto, openvino, opencv)");
 }

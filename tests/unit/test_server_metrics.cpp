@@ -326,12 +326,14 @@ TEST(ServerServiceMetrics, RecordsRequestsStagesAndBatches) {
     times.decode = 2;
     times.inference = 40;
     times.total = 50;
-    metrics.record_stages(times);
-    metrics.record_batch(4);
-    metrics.record_batch(4);
-    metrics.record_batch(1);
+    metrics.record_stages("nanodet", times);
+    metrics.record_batch("nanodet", 4);
+    metrics.record_batch("nanodet", 4);
+    metrics.record_batch("nanodet", 1);
+    metrics.record_batch("yolov5n", 2);
+    metrics.record_reload("yolov5n", true);
     metrics.record_rejection("overloaded");
-    metrics.set_queue_depth(7);
+    metrics.set_queue_depth("nanodet", 7);
     metrics.set_in_flight(3);
     metrics.set_ready(true);
     metrics.set_model_info({"nanodet", "openvino_ir", "opencv_dnn", "cpu", "nanodet", "fp32",
@@ -345,19 +347,21 @@ TEST(ServerServiceMetrics, RecordsRequestsStagesAndBatches) {
              "detserve_http_request_duration_seconds_bucket{route=\"/v1/detect\",le=\"0.004\"} 2",
              "detserve_http_request_duration_seconds_bucket{route=\"/v1/detect\",le=\"65.536\"} 3",
              "detserve_http_request_duration_seconds_count{route=\"/v1/detect\"} 3",
-             "detserve_stage_duration_seconds_bucket{stage=\"decode\",le=\"0.0016\"} 0",
-             "detserve_stage_duration_seconds_bucket{stage=\"decode\",le=\"0.0032\"} 1",
-             "detserve_stage_duration_seconds_sum{stage=\"inference\"} 0.04",
-             "detserve_stage_duration_seconds_count{stage=\"postprocess\"} 1",
-             "detserve_batch_size_bucket{le=\"1\"} 1",
-             "detserve_batch_size_bucket{le=\"3\"} 1",
-             "detserve_batch_size_bucket{le=\"4\"} 3",
-             "detserve_batch_size_bucket{le=\"8\"} 3",
-             "detserve_batch_size_sum 9",
-             "detserve_inference_count_total 9",
-             "detserve_inference_exec_count_total 3",
+             "detserve_stage_duration_seconds_bucket{model=\"nanodet\",stage=\"decode\",le=\"0.0016\"} 0",
+             "detserve_stage_duration_seconds_bucket{model=\"nanodet\",stage=\"decode\",le=\"0.0032\"} 1",
+             "detserve_stage_duration_seconds_sum{model=\"nanodet\",stage=\"inference\"} 0.04",
+             "detserve_stage_duration_seconds_count{model=\"nanodet\",stage=\"postprocess\"} 1",
+             "detserve_batch_size_bucket{model=\"nanodet\",le=\"1\"} 1",
+             "detserve_batch_size_bucket{model=\"nanodet\",le=\"3\"} 1",
+             "detserve_batch_size_bucket{model=\"nanodet\",le=\"4\"} 3",
+             "detserve_batch_size_bucket{model=\"nanodet\",le=\"8\"} 3",
+             "detserve_batch_size_sum{model=\"nanodet\"} 9",
+             "detserve_batch_size_sum{model=\"yolov5n\"} 2",
+             "detserve_inference_count_total{model=\"nanodet\"} 9",
+             "detserve_inference_exec_count_total{model=\"nanodet\"} 3",
+             "detserve_model_reloads_total{model=\"yolov5n\",outcome=\"success\"} 1",
              "detserve_rejected_requests_total{reason=\"overloaded\"} 1",
-             "detserve_queue_depth 7",
+             "detserve_queue_depth{model=\"nanodet\"} 7",
              "detserve_requests_in_flight 3",
              "detserve_ready 1",
              "detserve_model_info{model=\"nanodet\",format=\"openvino_ir\",engine=\"opencv_dnn\","
@@ -365,7 +369,7 @@ TEST(ServerServiceMetrics, RecordsRequestsStagesAndBatches) {
              "detserve_build_info{version=\"0.1.0\"} 1",
          })
         EXPECT_TRUE(contains_line(text, line)) << "missing: " << line << "\nin:\n" << text;
-    // The stage children exist from the start, in pipeline order.
+    // A model's stage children are created together, in pipeline order.
     EXPECT_LT(text.find("stage=\"decode\""), text.find("stage=\"preprocess\""));
     EXPECT_LT(text.find("stage=\"postprocess\""), text.find("stage=\"total\""));
 }
@@ -373,9 +377,10 @@ TEST(ServerServiceMetrics, RecordsRequestsStagesAndBatches) {
 TEST(ServerServiceMetrics, BatchBucketsFollowMaxBatch) {
     MetricsRegistry registry;
     ServiceMetrics metrics(registry, 16, "0.1.0");
+    metrics.record_batch("nanodet", 17);
     const std::string text = registry.render();
-    EXPECT_TRUE(contains_line(text, "detserve_batch_size_bucket{le=\"16\"} 0"));
-    EXPECT_EQ(text.find("detserve_batch_size_bucket{le=\"17\"}"), std::string::npos);
+    EXPECT_TRUE(contains_line(text, "detserve_batch_size_bucket{model=\"nanodet\",le=\"16\"} 0"));
+    EXPECT_EQ(text.find("detserve_batch_size_bucket{model=\"nanodet\",le=\"17\"}"), std::string::npos);
 }
 
 TEST(ServerServiceMetrics, FullExpositionPassesPromtoolCheckMetrics) {
@@ -389,11 +394,12 @@ TEST(ServerServiceMetrics, FullExpositionPassesPromtoolCheckMetrics) {
         metrics.record_request(route, 200, 0.08);
         metrics.record_request(route, 400, 0.002);
     }
-    metrics.record_stages({3.1, 4.2, 0.7, 89.4, 0.6, 98.0});
-    for (int batch : {1, 3, 8}) metrics.record_batch(batch);
+    metrics.record_stages("nanodet", {3.1, 4.2, 0.7, 89.4, 0.6, 98.0});
+    for (int batch : {1, 3, 8}) metrics.record_batch("nanodet", batch);
+    metrics.record_reload("nanodet", false);
     for (const char* reason : {"overloaded", "timeout", "too_large", "bad_request"})
         metrics.record_rejection(reason);
-    metrics.set_queue_depth(2);
+    metrics.set_queue_depth("nanodet", 2);
     metrics.set_in_flight(5);
     metrics.set_ready(true);
     metrics.set_model_info({"nanodet", "openvino_ir", "opencv_dnn", "opencl_fp16", "nanodet",
@@ -420,3 +426,28 @@ TEST(ServerMetrics, EscapedExpositionParsesWithPromtool) {
     EXPECT_EQ(result.exit_code, 0) << result.output;
     EXPECT_EQ(result.output, "");
 }
+
+namespace detserve::server {
+namespace {
+
+TEST(ServerServiceMetrics, AReloadedModelsInfoReplacesItsEarlierOne) {
+    MetricsRegistry registry;
+    ServiceMetrics metrics(registry, 4, "0.1.0");
+    metrics.set_model_info({"people", "openvino_ir", "openvino", "cpu", "nanodet", "f32", "1x3x416x416"});
+    metrics.set_model_info({"cars", "onnx", "openvino", "cpu", "yolov8", "f32", "1x3x640x640"});
+    metrics.set_engine_info({"people", "openvino", "2026.4", "CPU", "f32", 1, 1, "avx2"});
+    // The repository's next version of "people" takes another input size and runs in bf16.
+    metrics.set_model_info({"people", "openvino_ir", "openvino", "cpu", "nanodet", "bf16", "1x3x320x320"});
+    metrics.set_engine_info({"people", "openvino", "2026.4", "CPU", "bf16", 1, 1, "avx2"});
+    const std::string text = registry.render();
+    EXPECT_EQ(text.find("input=\"1x3x416x416\""), std::string::npos) << text;
+    EXPECT_NE(text.find("detserve_model_info{model=\"people\",format=\"openvino_ir\",engine=\"openvino\",target=\"cpu\","
+                        "family=\"nanodet\",precision=\"bf16\",input=\"1x3x320x320\"} 1"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("detserve_model_info{model=\"cars\""), std::string::npos) << "other models keep theirs";
+    EXPECT_EQ(text.find("precision=\"f32\",streams"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace detserve::server

@@ -26,6 +26,21 @@ struct RateLimitSetting {
     bool operator==(const RateLimitSetting&) const = default;
 };
 
+// One entry of the `models` list: a model served under `name`. Unset optionals take the
+// top-level setting of the same key (streams: the top-level `streams` split between the models).
+struct ModelSetting {
+    ModelSetting() = default;
+    ModelSetting(std::string name, std::string path) : name(std::move(name)), path(std::move(path)) {}
+
+    std::string name;  // URL-safe: letters, digits, '.', '_', '-'; unique in the list
+    std::string path;  // .xml or .onnx, relative to the working directory
+    std::optional<std::string> engine, precision, nms;
+    std::optional<int> streams;
+    std::optional<double> threshold, iou_threshold;
+    std::optional<int> max_detections;
+    bool operator==(const ModelSetting&) const = default;
+};
+
 struct ServeConfig {
     // HTTP
     std::string host = "0.0.0.0";
@@ -38,7 +53,10 @@ struct ServeConfig {
     int keep_alive_max_count = 100;  // requests per keep-alive connection (cpp-httplib's default is 5)
     int keep_alive_timeout_s = 5;
     // Model and engine
-    std::string model = "models/nanodet/nanodet.xml";  // relative to the working directory
+    std::string model = "models/nanodet/nanodet.xml";  // the one-model form: used when `models` and
+                                                       // `model_repository` are both empty
+    std::vector<ModelSetting> models;  // several models, each with its own pipeline
+    std::string model_repository;      // <dir>/<name>/<version>/model.{xml,onnx}; "" = none
     std::string engine = "auto";    // auto: OpenVINO when built with it, else OpenCV
     std::string target = "cpu";     // a name engine::target_from_string accepts (the OpenCV engine's)
     std::string precision = "auto"; // OpenVINO's inference precision: auto, f32, bf16

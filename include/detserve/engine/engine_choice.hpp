@@ -16,6 +16,7 @@ struct ModelSource {
     std::filesystem::path path;           // the .xml (beside its .bin) or .onnx file
     const graph::Graph* graph = nullptr;  // the IR as graph/ir_reader read it: what OpenCV lowers
     int input_width = 0, input_height = 0;  // pins spatial dimensions the file leaves open
+    std::string input_layout;  // "NCHW"/"NHWC" as the graph says (graph/image_layout.hpp); empty: the engine's guess
 };
 
 // True when this build has the OpenVINO engine.

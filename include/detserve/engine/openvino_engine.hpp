@@ -21,10 +21,12 @@ public:
 };
 
 // options.streams models sharing one ov::CompiledModel, each with its own ov::InferRequest.
-// `input_width`/`input_height` (> 0) pin spatial dimensions the file leaves dynamic.
+// `input_width`/`input_height` (> 0) pin spatial dimensions the file leaves dynamic; `input_layout`
+// ("NCHW", "NHWC") is the input's layout where the file declares none and the caller knows it
+// (our IR reader: old_api_map_order); empty: the axis of size 3.
 std::vector<std::unique_ptr<CompiledModel>> compile_openvino(const std::filesystem::path& model_path,
                                                              const EngineOptions& options, int input_width = 0,
-                                                             int input_height = 0);
+                                                             int input_height = 0, const std::string& input_layout = {});
 
 std::string openvino_version();  // the release, "2026.4.1"
 

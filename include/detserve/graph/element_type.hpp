@@ -8,7 +8,7 @@
 
 namespace detserve::graph {
 
-enum class ElementType { f32, f16, bf16, i64, i32, i8, u8, boolean };
+enum class ElementType { f32, f16, bf16, i64, i32, i16, i8, u64, u32, u16, u8, boolean };
 
 std::string_view to_string(ElementType type);
 // Accepts the IR names ("f32", "i64", "boolean", ...); nullopt for anything else.
@@ -24,7 +24,8 @@ float bf16_to_f32(std::uint16_t bits);
 // saturated at the int64 range, NaN as 0 (a plain cast of an out-of-range value is undefined).
 std::int64_t saturating_i64(double value);
 
-// Widens a constant's raw little-endian bytes of any numeric element type to float / int64.
+// Widens a constant's raw little-endian bytes of any numeric element type to float / int64. A u64
+// above the int64 range saturates (exporters write u64 max for "to the end").
 std::vector<float> to_f32(ElementType type, const std::uint8_t* bytes, std::size_t count);
 std::vector<std::int64_t> to_i64(ElementType type, const std::uint8_t* bytes, std::size_t count);
 

@@ -35,7 +35,8 @@ struct Source {
 struct Port {
     ElementType type = ElementType::f32;
     Shape shape;
-    std::string names;  // the IR's tensor names (comma-separated), outputs only
+    std::string names;   // the IR's tensor names (comma-separated), outputs only
+    std::string layout;  // the layout the IR's port rt_info declares ("[N,H,W,C]"), or empty
     bool operator==(const Port&) const = default;
 };
 
@@ -73,21 +74,7 @@ private:
 
 std::string join_ints(const std::vector<std::int64_t>& values);  // "1,2,3"
 
-struct Node {
-    std::int64_t id = -1;
-    std::string name;
-    std::string type;               // opset op name: "Convolution", "Const", "Parameter", ...
-    std::string version = "opset1"; // the opset the op type is taken from
-    Attributes attrs;
-    std::vector<Input> inputs;
-    std::vector<Port> outputs;
-    // Const only: the value's raw little-endian bytes (element type and shape in outputs[0]).
-    std::shared_ptr<const std::vector<std::uint8_t>> data;
-
-    bool is(const char* op_type) const { return type == op_type; }
-};
-
-// Model-level rt_info: a tree of named elements, each with an optional value
+// rt_info, of the model or of a layer: a tree of named elements, each with an optional value
 // (<rt_info><model_info><labels value="..."/></model_info></rt_info>).
 struct RtInfo {
     struct Child;
@@ -108,6 +95,24 @@ struct RtInfo::Child {
     std::string key;
     RtInfo info;
     bool operator==(const Child&) const = default;
+};
+
+struct Node {
+    std::int64_t id = -1;
+    std::string name;
+    std::string type;               // opset op name: "Convolution", "Const", "Parameter", ...
+    std::string version = "opset1"; // the opset the op type is taken from
+    Attributes attrs;
+    std::vector<Input> inputs;
+    std::vector<Port> outputs;
+    // Const only: the value's raw little-endian bytes (element type and shape in outputs[0]). Null
+    // only in a graph read without its weights file (read_ir with WeightsPolicy::optional).
+    std::shared_ptr<const std::vector<std::uint8_t>> data;
+    // The layer's <rt_info> attributes by name ("old_api_map_order" -> "0, 2, 3, 1",
+    // "decompression" -> ""), kept so that a model written back carries them.
+    RtInfo rt_info;
+
+    bool is(const char* op_type) const { return type == op_type; }
 };
 
 class Graph {

@@ -39,6 +39,10 @@ struct PipelineOptions {
     std::chrono::microseconds max_delay{100000};
     std::int64_t max_pixels = 40'000'000;
     int worker_threads = 0;  // threads for decode/preprocess/postprocess; 0 = one per core
+    // oneTBB's max_allowed_parallelism while the pipeline lives; 0 = what this pipeline needs. oneTBB
+    // takes the smallest of all live pipelines' values: with several pipelines in one process, give
+    // each the total of all of them.
+    int thread_budget = 0;
     std::function<void(const BatchRecord&)> on_batch;  // called from the stream that ran it
 };
 

@@ -3,6 +3,7 @@
 // It submits images to a pipeline and waits on their futures; it knows nothing of TBB or engines.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -48,9 +49,13 @@ struct ServerOptions {
     int rate_limit_burst = 1;
 };
 
-// What GET /v1/models reports and what the routes need to know about the served model.
+// What GET /v1/models reports and what the routes need to know about a served model.
 struct ServedModel {
     std::string name, path, format, family, engine, target, precision, spec_source;
+    std::string version = "1";  // KServe's model version: a model repository's version directory
+    // Set by the server when the model is put in service: 1 at start-up, +1 per reload, and when.
+    int generation = 0;
+    std::string loaded_at;  // ISO 8601 UTC
     // What the engine reports after compiling (engine::EngineDescription) and the CPU's ISA flags.
     std::string engine_version, device, device_name, hint, batch, cpu_isa;
     int threads = 0;
@@ -84,9 +89,20 @@ public:
     // Stops accepting; safe from any thread (a signal watcher).
     void stop();
 
-    // The model is compiled and warmed up: /readyz answers 200 and /v1/detect takes images.
-    // `pipeline` must outlive serve().
+    // One model, compiled and warmed up, and the server is ready: /readyz answers 200 and /v1/detect
+    // takes images. `pipeline` must outlive serve(). (The one-model form of add_model + set_ready.)
     void set_model(pipeline::Pipeline& pipeline, ServedModel model);
+    // Puts a compiled, warmed-up model in service under model.name, or in place of the model of that
+    // name: requests that already hold the old pipeline finish on it, and the last of them
+    // destroys it. The first model added is the default of routes that name none.
+    void add_model(std::shared_ptr<pipeline::Pipeline> pipeline, ServedModel model);
+    // Every model is in service: /readyz answers 200.
+    void set_ready();
+    // What POST /v1/models/{name}/reload calls, on the request's thread; it throws on failure (the
+    // message becomes the answer's) and calls add_model on success. Without one the route answers 501.
+    void set_reloader(std::function<void(const std::string& name)> reload);
+    // The names of the models in service, in order.
+    std::vector<std::string> model_names() const;
     // Start-up failed (model did not load): /readyz explains why instead of "loading".
     void set_load_error(const std::string& message);
     // Shutting down: /readyz answers 503 so that load balancers stop sending.

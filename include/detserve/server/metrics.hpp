@@ -111,6 +111,9 @@ public:
     // The child for these label values (in label_names() order), created on first use. Throws
     // std::invalid_argument when the number of values differs from the number of label names.
     Metric& with(const std::vector<std::string>& label_values);
+    // Drops the child of these label values, if any: for info gauges whose labels describe
+    // something replaced (a reloaded model). A reference with() gave for it must not be used after.
+    void remove(const std::vector<std::string>& label_values);
 
     const std::vector<double>& histogram_bounds() const { return histogram_bounds_; }
     void render(std::string& out) const override;
