@@ -15,15 +15,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/common.sh"
 cd "$DETSERVE_ROOT"
 
-out="$DETSERVE_ROOT/bench/results"
-docs=1
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --out) out="$2"; shift 2 ;;
-    --no-docs) docs=0; shift ;;
-    *) die "unknown option $1 (see the header of $0)" ;;
-  esac
-done
+parse_table_options "$@"
 
 require_binary_and_dev_set
 [ -f "$DETSERVE_DEFAULT_MODEL" ] || die "$DETSERVE_DEFAULT_MODEL not found: run scripts/fetch-default-model.sh"

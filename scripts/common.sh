@@ -138,6 +138,20 @@ openvino_cmake_options() {
   fi
 }
 
+# For the bench/ scripts that write a table into the docs: sets `out` (--out DIR, default
+# bench/results) and `docs` (0 with --no-docs); dies on anything else, naming the script.
+parse_table_options() {
+  out="$DETSERVE_ROOT/bench/results"
+  docs=1
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --out) [ $# -ge 2 ] || die "--out needs a directory"; out="$2"; shift 2 ;;
+      --no-docs) docs=0; shift ;;
+      *) die "unknown option $1 (see the header of $0)" ;;
+    esac
+  done
+}
+
 # For the bench/ scripts that run `detserve eval` on the dev set: dies naming what is missing.
 require_binary_and_dev_set() {
   [ -d "$DETSERVE_DEV_SET/images" ] || die "$DETSERVE_DEV_SET not found: the dev set is in ../shared (or set DETSERVE_SHARED_DIR)"

@@ -20,8 +20,10 @@ struct Line {
     throw MetadataError("metadata.yaml line " + std::to_string(line) + ": " + why);
 }
 
-// The text up to a comment: '#' at the start or after a space, outside quotes.
-std::string without_comment(std::string_view text) {
+// The first position in `text`, outside single or double quotes, where `at(text, i)` holds;
+// npos if none.
+template <typename Predicate>
+std::size_t find_unquoted(std::string_view text, Predicate at) {
     char quote = 0;
     for (std::size_t i = 0; i < text.size(); ++i) {
         const char c = text[i];
@@ -29,11 +31,19 @@ std::string without_comment(std::string_view text) {
             if (c == quote) quote = 0;
         } else if (c == '\'' || c == '"') {
             quote = c;
-        } else if (c == '#' && (i == 0 || text[i - 1] == ' ')) {
-            text = text.substr(0, i);
-            break;
+        } else if (at(text, i)) {
+            return i;
         }
     }
+    return std::string_view::npos;
+}
+
+// The text up to a comment: '#' at the start or after a space, outside quotes.
+std::string without_comment(std::string_view text) {
+    const auto hash = find_unquoted(text, [](std::string_view t, std::size_t i) {
+        return t[i] == '#' && (i == 0 || t[i - 1] == ' ');
+    });
+    if (hash != std::string_view::npos) text = text.substr(0, hash);
     while (!text.empty() && (text.back() == ' ' || text.back() == '\r' || text.back() == '\t')) text.remove_suffix(1);
     return std::string(text);
 }
@@ -102,18 +112,9 @@ json inline_value(std::string_view text, int line) {
 
 // The position of a mapping's ':' (followed by a space or the end), outside quotes; npos if none.
 std::size_t key_colon(const std::string& text) {
-    char quote = 0;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const char c = text[i];
-        if (quote) {
-            if (c == quote) quote = 0;
-        } else if (c == '\'' || c == '"') {
-            quote = c;
-        } else if (c == ':' && (i + 1 == text.size() || text[i + 1] == ' ')) {
-            return i;
-        }
-    }
-    return std::string::npos;
+    return find_unquoted(text, [](std::string_view t, std::size_t i) {
+        return t[i] == ':' && (i + 1 == t.size() || t[i + 1] == ' ');
+    });
 }
 
 bool is_item(const Line& line) { return line.text == "-" || line.text.rfind("- ", 0) == 0; }
