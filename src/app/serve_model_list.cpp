@@ -124,8 +124,10 @@ ModelSetting parse_entry(const Json& entry, std::size_t index) {
         throw ModelListError(at(index), "expected an object {\"name\": …, \"path\": …}, got " + entry.dump());
     ModelSetting model;
     for (const auto& [key, value] : entry.items()) {
+        // A named copy: clang 14 (the fuzz build's) cannot capture a structured binding.
+        const std::string& name = key;
         const auto row = std::find_if(entry_keys().begin(), entry_keys().end(),
-                                      [&key](const EntryKey& k) { return k.name == key; });
+                                      [&name](const EntryKey& k) { return k.name == name; });
         if (row == entry_keys().end())
             throw ModelListError(at(index) + "." + key, "unknown key (a model takes " + accepted_keys() + ")");
         if (value.is_null() && key != "name" && key != "path") continue;  // null: the top-level setting
