@@ -20,6 +20,7 @@ int fuzz_image_decode(const std::uint8_t* data, std::size_t size);
 int fuzz_kserve_codec(const std::uint8_t* data, std::size_t size);
 int fuzz_serve_config(const std::uint8_t* data, std::size_t size);
 int fuzz_http_request(const std::uint8_t* data, std::size_t size);
+int fuzz_model_metadata(const std::uint8_t* data, std::size_t size);
 
 struct FuzzTarget {
     std::string_view name;  // also the folder under fuzz/corpus/ and fuzz/regressions/
@@ -31,6 +32,7 @@ inline constexpr FuzzTarget kFuzzTargets[] = {
     {"onnx_inputs", fuzz_onnx_inputs},       {"detect_request", fuzz_detect_request},
     {"image_decode", fuzz_image_decode},     {"kserve_codec", fuzz_kserve_codec},
     {"serve_config", fuzz_serve_config},     {"http_request", fuzz_http_request},
+    {"model_metadata", fuzz_model_metadata},
 };
 
 }  // namespace detserve::fuzz

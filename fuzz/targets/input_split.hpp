@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 namespace detserve::fuzz {
 
@@ -27,6 +28,18 @@ inline TwoPieces split_first_line(std::string_view text) {
     const auto newline = text.find('\n');
     if (newline == std::string_view::npos) return {text, {}};
     return {text.substr(0, newline), text.substr(newline + 1)};
+}
+
+// The pieces between NUL bytes: the text before the first NUL, then each word after one (empty
+// words kept). Always at least one piece.
+inline std::vector<std::string_view> split_at_nul(std::string_view text) {
+    std::vector<std::string_view> pieces;
+    for (;;) {
+        const auto nul = text.find('\0');
+        pieces.push_back(text.substr(0, nul));
+        if (nul == std::string_view::npos) return pieces;
+        text.remove_prefix(nul + 1);
+    }
 }
 
 }  // namespace detserve::fuzz

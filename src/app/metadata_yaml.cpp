@@ -217,13 +217,22 @@ json labels_from_names(const json& names) {
 
 }  // namespace
 
-json parse_metadata_yaml(std::string_view text) { return Parser(split_lines(text)).document(); }
+json parse_metadata_yaml(std::string_view text) {
+    // YAML is UTF-8 (or UTF-16/32 with a byte order mark, which no exporter writes); nlohmann's
+    // serializer is the check, and what is read goes into JSON anyway.
+    try {
+        (void)json(std::string(text)).dump();
+    } catch (const json::type_error&) {
+        throw MetadataError("metadata.yaml: not UTF-8 text");
+    }
+    return Parser(split_lines(text)).document();
+}
 
 json spec_fields_from_metadata(const json& metadata) {
     json fields = json::object();
     if (!metadata.is_object()) throw MetadataError("metadata.yaml: expected a mapping at the top");
     if (const auto task = metadata.find("task"); task != metadata.end() && *task != "detect")
-        throw MetadataError("metadata.yaml: task '" + (task->is_string() ? task->get<std::string>() : task->dump()) +
+        throw MetadataError("metadata.yaml: task '" + (task->is_string() ? task->get<std::string>() : std::string(task->type_name())) +
                             "' is not detect (detserve serves detection heads)");
     if (const auto names = metadata.find("names"); names != metadata.end()) fields["labels"] = labels_from_names(*names);
     if (const auto imgsz = metadata.find("imgsz"); imgsz != metadata.end()) {

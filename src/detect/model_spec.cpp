@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -53,6 +54,22 @@ LabelMap load_labels(const std::string& source, const std::string& base_dir) {
     std::filesystem::path path(source);
     if (path.is_relative()) path = std::filesystem::path(base_dir) / path;
     return LabelMap::from_file(path.string());
+}
+
+// nlohmann's serializer is the check: it throws type_error 316 on bytes that are not UTF-8. Label
+// names from a model's metadata or a label file end up in JSON answers and `detserve info`.
+bool is_utf8(const std::string& text) {
+    try {
+        (void)json(text).dump();
+        return true;
+    } catch (const json::type_error&) {
+        return false;
+    }
+}
+
+void require_utf8_names(const LabelMap& labels) {
+    for (const auto& name : labels.names())
+        if (!is_utf8(name)) bad_value("labels", "a name is not UTF-8 text");
 }
 
 using Setter = void (*)(ModelSpec&, const json&, const std::string& base_dir);
@@ -141,6 +158,7 @@ const std::map<std::string, Setter>& setters() {
                  } catch (const std::exception& e) {
                      bad_value("labels", e.what());
                  }
+                 require_utf8_names(s.labels);
              } else if (v.is_array()) {
                  std::vector<std::string> names;
                  for (const auto& e : v) {
@@ -149,6 +167,7 @@ const std::map<std::string, Setter>& setters() {
                  }
                  s.labels_source = "inline";
                  s.labels = LabelMap(std::move(names));
+                 require_utf8_names(s.labels);
              } else {
                  bad_value("labels", "expects \"coco80\", \"coco91\", a label file path, or a list of names");
              }
@@ -273,7 +292,7 @@ json model_info_field(const std::string& key, const std::string& value) {
             try {
                 std::size_t used = 0;
                 const double n = std::stod(w, &used);
-                if (used != w.size()) throw std::invalid_argument(w);
+                if (used != w.size() || !std::isfinite(n)) throw std::invalid_argument(w);
                 list.push_back(n);
             } catch (const std::exception&) {
                 bad_value(key, "'" + value + "' is not a list of numbers");
@@ -299,12 +318,19 @@ json model_info_field(const std::string& key, const std::string& value) {
         const json list = numbers();
         return list.size() == 1 ? list[0] : list;
     }
-    if (key == "strides" || key == "input_size") {
+    // Whole numbers an int holds (a cast of anything else is undefined: fuzz/regressions/model_metadata).
+    auto integers = [&]() {
         json ints = json::array();
-        for (const auto& n : numbers()) ints.push_back(static_cast<int>(n.get<double>()));
+        for (const auto& n : numbers()) {
+            const double v = n.get<double>();
+            if (v != std::floor(v) || v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max())
+                bad_value(key, "'" + value + "' is not a list of whole numbers");
+            ints.push_back(static_cast<int>(v));
+        }
         return ints;
-    }
-    if (key == "max_detections" || key == "background_label") return static_cast<int>(numbers().at(0).get<double>());
+    };
+    if (key == "strides" || key == "input_size") return integers();
+    if (key == "max_detections" || key == "background_label") return integers().at(0);
     if (key == "pad_value" || key == "confidence_threshold" || key == "iou_threshold" || key == "center_offset")
         return numbers().at(0);
     if (key == "model_type" || key == "resize_type" || key == "nms") return value;

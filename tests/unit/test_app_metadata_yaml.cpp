@@ -89,6 +89,8 @@ TEST(AppMetadataYaml, ErrorsNameTheLineOrField) {
     EXPECT_NE(error_of("names:\n  -5: person\n").find("out of range"), std::string::npos);
     EXPECT_NE(error_of("imgsz:\n- big\n- 3\n").find("imgsz"), std::string::npos);
     EXPECT_NE(error_of("\tnames: 1\n").find("tab"), std::string::npos);
+    EXPECT_NE(error_of("names:\n  0: caf\xe9\n").find("not UTF-8"), std::string::npos);  // Latin-1
+    EXPECT_NE(error_of("task:\n- detect\n").find("task 'array'"), std::string::npos);
 }
 
 TEST(AppMetadataYaml, EmptyAndCommentOnlyAreEmpty) {

@@ -304,3 +304,28 @@ TEST(DetectModelSpec, FastestDetSidecarIsTheRepositorysRuntime) {
     EXPECT_EQ(spec.nms, NmsMode::agnostic);
     EXPECT_EQ(spec.labels.size(), 80u);
 }
+
+// model_info's text forms: whole numbers where the key needs an int (a cast of 1e30 or 8.5 would be
+// undefined or silently truncated), finite numbers everywhere, yes/no words; other keys are not ours.
+TEST(DetectModelSpec, ModelInfoFieldsRefuseWhatTheirKeyCannotHold) {
+    auto error_of_field = [](const std::string& key, const std::string& value) {
+        try {
+            model_info_field(key, value);
+        } catch (const std::invalid_argument& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    EXPECT_EQ(model_info_field("strides", "8 16 32"), json::array({8, 16, 32}));
+    EXPECT_EQ(model_info_field("background_label", "-1"), -1);
+    EXPECT_NE(error_of_field("background_label", "1e30").find("background_label"), std::string::npos);
+    EXPECT_NE(error_of_field("max_detections", "022222222222222").find("whole numbers"), std::string::npos);
+    EXPECT_NE(error_of_field("strides", "8 16.5").find("whole numbers"), std::string::npos);
+    EXPECT_NE(error_of_field("pad_value", "nan").find("pad_value"), std::string::npos);
+    EXPECT_NE(error_of_field("iou_threshold", "inf").find("iou_threshold"), std::string::npos);
+    EXPECT_NE(error_of_field("reverse_input_channels", "maybe").find("yes/no"), std::string::npos);
+    EXPECT_TRUE(model_info_field("author", "Ultralytics").is_null());
+    // Names that are not UTF-8 (an rt_info written by hand in Latin-1) would break every JSON answer.
+    detserve::detect::ModelSpec spec;
+    EXPECT_THROW(apply_model_spec_key(spec, "labels", model_info_field("labels", "caf\xe9 dog")), std::invalid_argument);
+}
