@@ -22,6 +22,7 @@
 #include "detserve/detect/recall.hpp"
 #include "detserve/detect/yolo_labels.hpp"
 #include "detserve/image/image_decoder.hpp"
+#include "../support/working_directory.hpp"
 #include "test_paths.hpp"
 
 namespace {
@@ -137,18 +138,7 @@ RecallCount measure_recall(Detector& detector, const std::vector<LabelledPhoto>&
     return total;
 }
 
-// config/models/<stem>.json is looked up under the working directory, as `detserve` run from the
-// repository root does; ctest runs in the build tree.
-class WorkingDirectory {
-public:
-    explicit WorkingDirectory(const fs::path& dir) : saved_(fs::current_path()) { fs::current_path(dir); }
-    ~WorkingDirectory() { fs::current_path(saved_); }
-    WorkingDirectory(const WorkingDirectory&) = delete;
-    WorkingDirectory& operator=(const WorkingDirectory&) = delete;
-
-private:
-    fs::path saved_;
-};
+using detserve::test::WorkingDirectory;
 
 detserve::app::Model load_from_repository_root(const fs::path& path) {
     WorkingDirectory root(DETSERVE_SOURCE_DIR);

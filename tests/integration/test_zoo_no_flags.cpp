@@ -13,6 +13,7 @@
 
 #include "detserve/app/detector.hpp"
 #include "detserve/image/image_decoder.hpp"
+#include "../support/working_directory.hpp"
 #include "test_paths.hpp"
 
 namespace {
@@ -53,16 +54,7 @@ std::vector<NoFlagsCase> cases() {
     };
 }
 
-class WorkingDirectory {
-public:
-    explicit WorkingDirectory(const fs::path& dir) : saved_(fs::current_path()) { fs::current_path(dir); }
-    ~WorkingDirectory() { fs::current_path(saved_); }
-    WorkingDirectory(const WorkingDirectory&) = delete;
-    WorkingDirectory& operator=(const WorkingDirectory&) = delete;
-
-private:
-    fs::path saved_;
-};
+using detserve::test::WorkingDirectory;
 
 class ZooNoFlags : public testing::TestWithParam<NoFlagsCase> {};
 

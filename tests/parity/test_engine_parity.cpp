@@ -22,6 +22,7 @@
 #include "detserve/engine/cpu_isa.hpp"
 #include "detserve/engine/engine_choice.hpp"
 #include "detserve/image/image_decoder.hpp"
+#include "../support/working_directory.hpp"
 
 namespace {
 
@@ -71,16 +72,7 @@ std::vector<ModelCase> model_cases() {
              kMinIouBf16BestClassDecoder}};
 }
 
-// config/models/<stem>.json is found under the working directory, as when detserve runs from the
-// repository: the sidecars of the ../shared models live there.
-class WorkingDirectory {
-public:
-    explicit WorkingDirectory(const fs::path& dir) : saved_(fs::current_path()) { fs::current_path(dir); }
-    ~WorkingDirectory() { fs::current_path(saved_); }
-
-private:
-    fs::path saved_;
-};
+using detserve::test::WorkingDirectory;
 
 cv::Mat load_photo(const std::string& name) {
     const fs::path path = test::sample_photo(name);
